@@ -1,0 +1,164 @@
+"""The calibration workflow behind ``wearoff calibrate`` and ``wearoff validate``.
+
+``run_calibration`` fits the parameters, writes the parameter file the package ships (``data/parameters.json``)
+and, by default, runs leave-one-study-out cross-validation and stores it beside (``data/validation.json``),
+so the validation report can be written without refitting. A stored run is used only when it was made from
+the same evidence file (same SHA-256) and the same parameters; otherwise it is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from wearoff.inference.calibrate import HeldOutRow, fit, leave_one_study_out, provenance
+from wearoff.inference.evidence import EvidenceRow, read_arms
+from wearoff.inference.likelihood import fit_rows
+from wearoff.inference.metrics import Accuracy, Scored, accuracy
+from wearoff.model.arms import predict_arms
+from wearoff.model.parameters import Parameters, load_parameters, shipped_parameters_path
+
+VALIDATION_FILE = "validation.json"
+
+
+@dataclass(frozen=True)
+class ValidationRun:
+    """Predictions of every supported row in-sample and held out, with their summary figures."""
+
+    params: Parameters
+    rows: list[EvidenceRow]
+    in_sample: list[HeldOutRow]
+    held_out: list[HeldOutRow]
+
+    @property
+    def in_sample_accuracy(self) -> Accuracy:
+        return accuracy([_scored(h) for h in self.in_sample])
+
+    @property
+    def held_out_accuracy(self) -> Accuracy:
+        return accuracy([_scored(h) for h in self.held_out])
+
+
+def _scored(h: HeldOutRow) -> Scored:
+    assert h.row.value is not None
+    return Scored(h.row.endpoint, h.row.value, h.predicted, h.lower90, h.upper90)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def scored_rows(rows: list[EvidenceRow]) -> list[EvidenceRow]:
+    """Rows the model predicts and the evidence gives a value for."""
+    return [r for r in rows if r.unsupported is None and r.value is not None and r.arm is not None]
+
+
+def in_sample_predictions(params: Parameters, rows: list[EvidenceRow]) -> list[HeldOutRow]:
+    """Predictions of the fitted model for the rows it was fitted to."""
+    usable = scored_rows(rows)
+    preds = predict_arms(params, [r.arm for r in usable], [r.endpoint for r in usable], [r.day for r in usable])
+    return [HeldOutRow(r, p.predicted, p.lower90, p.upper90) for r, p in zip(usable, preds, strict=True)]
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def run_loso(rows: list[EvidenceRow], params: Parameters, workers: int, console: Console) -> list[HeldOutRow]:
+    """Leave-one-study-out with a progress bar."""
+    studies = list(dict.fromkeys(r.study for r in scored_rows(rows)))
+    with _progress(console) as bar:
+        task = bar.add_task("leave-one-study-out", total=len(studies))
+
+        def step(message: str) -> None:
+            bar.update(task, description=f"leave-one-study-out: {message.split(': ', 1)[-1]}")
+            if message.startswith("study ") and not message.startswith("study 1/"):
+                bar.advance(task)
+
+        held = leave_one_study_out(rows, params, workers=workers, progress=step)
+        bar.update(task, completed=len(studies))
+    return held
+
+
+def _store(path: Path, evidence: Path, params: Parameters, held: list[HeldOutRow]) -> None:
+    doc = {
+        "evidence_sha256": _sha256(evidence),
+        "parameters_sha256": hashlib.sha256(params.to_json().encode()).hexdigest(),
+        "held_out": [
+            {"line": h.row.line, "predicted": h.predicted, "lower90": h.lower90, "upper90": h.upper90} for h in held
+        ],
+    }
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+
+
+def _load(path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow]) -> list[HeldOutRow] | None:
+    if not path.exists():
+        return None
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("evidence_sha256") != _sha256(evidence):
+        return None
+    if doc.get("parameters_sha256") != hashlib.sha256(params.to_json().encode()).hexdigest():
+        return None
+    by_line = {r.line: r for r in rows}
+    return [HeldOutRow(by_line[d["line"]], d["predicted"], d["lower90"], d["upper90"]) for d in doc["held_out"]]
+
+
+def run_calibration(
+    evidence: Path, output: Path | None, *, workers: int, loso: bool, console: Console
+) -> ValidationRun:
+    """Fit, write the parameter file (and the stored cross-validation), and report the figures."""
+    rows = read_arms(evidence)
+    training = fit_rows(rows)
+    with _progress(console) as bar:
+        task = bar.add_task("calibrating", total=None)
+        result = fit(training, workers=workers, progress=lambda m: bar.update(task, description=f"calibrating: {m}"))
+    params = Parameters(result.params.values, result.params.priors, provenance(evidence, result, len(training)))
+    target = output or shipped_parameters_path()
+    target.write_text(params.to_json() + "\n", encoding="utf-8")
+    console.print(f"parameters written to {target} ({len(params.values)} fitted, {result.iterations} iterations)")
+    held: list[HeldOutRow] = []
+    if loso:
+        held = run_loso(rows, params, workers, console)
+        _store(target.with_name(VALIDATION_FILE), evidence, params, held)
+    run = ValidationRun(params, rows, in_sample_predictions(params, rows), held)
+    console.print(f"in-sample: {describe(run.in_sample_accuracy)}")
+    if held:
+        console.print(f"leave-one-study-out: {describe(run.held_out_accuracy)}")
+    return run
+
+
+def validation_run(evidence: Path, *, refit: bool, workers: int, console: Console) -> ValidationRun:
+    """The shipped parameters with their cross-validation: stored if it matches, else recomputed."""
+    rows = read_arms(evidence)
+    params = load_parameters()
+    stored = None if refit else _load(shipped_parameters_path().with_name(VALIDATION_FILE), evidence, params, rows)
+    if stored is None:
+        console.print("no stored leave-one-study-out for this evidence and these parameters: refitting")
+        stored = run_loso(rows, params, workers, console)
+    return ValidationRun(params, rows, in_sample_predictions(params, rows), stored)
+
+
+def describe(acc: Accuracy) -> str:
+    """One line of figures."""
+    return (
+        f"responder MAE {acc.responder_mae_points:.1f} points ({acc.responder_rows} rows), "
+        f"duration error {100 * acc.duration_error:.1f} % ({acc.duration_rows} rows), "
+        f"onset error {100 * acc.onset_error:.1f} % ({acc.onset_rows} rows), "
+        f"90 % coverage {100 * acc.coverage90:.1f} % ({acc.rows} rows)"
+    )
+
+
+def accuracy_dict(acc: Accuracy) -> dict:
+    return asdict(acc)

@@ -1,0 +1,134 @@
+r"""Published trial arms: the model's prediction of an arm-level number and its 90 % interval.
+
+An arm is a group of patients given one product at one dose in one area, with a share of women. Its
+predicted value mixes a cohort of women and a cohort of men (:mod:`wearoff.model.mixture`).
+
+The interval is that of the *observed* arm-level value: between-trial heterogeneity (populations, raters,
+definitions differ between trials) plus sampling with the arm's *n*:
+
+* percent endpoints: :math:`\operatorname{logit} p^* = \operatorname{logit} p + \sigma_{het}\zeta`,
+  :math:`k \sim \operatorname{Binomial}(n, p^*)`, value = :math:`100 k/n`;
+* day endpoints: :math:`\log d^* \sim N\big(\log d,\ \sigma_{het,d}^2 + \tfrac{\pi}{2}\,s^2/n\big)`, with *s* the
+  spread of log days between patients (the asymptotic variance of a sample median).
+
+Arms whose *n* the source did not give are treated as ``DEFAULT_ARM_SIZE`` patients.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, logit
+from scipy.stats import binom, norm
+
+from wearoff.catalog import Catalog, load_catalog
+from wearoff.model.cohort import Cohorts, population_cohorts, standard_normal_nodes
+from wearoff.model.endpoints import ENDPOINTS
+from wearoff.model.parameters import Parameters
+from wearoff.model.treatment import Treatment, covariates_for
+
+DEFAULT_ARM_SIZE = 50
+"""Patients assumed in an arm whose size the source does not give (a small phase-2 arm; widens the interval)."""
+N_HETEROGENEITY_NODES = 32
+PROB_FLOOR = 1e-4
+
+
+@dataclass(frozen=True)
+class Arm:
+    """The design of a published arm (what the evidence CSV says of it, less the outcome)."""
+
+    product: str
+    area: str
+    units: float
+    female_pct: float | None = None
+    n: int | None = None
+
+    def female_share(self, catalog: Catalog) -> float:
+        """Share of women: the arm's, or the area's typical share where the source did not give it."""
+        pct = self.female_pct if self.female_pct is not None else catalog.area(self.area).typical_female_pct.value
+        return min(max(pct / 100.0, 0.0), 1.0)
+
+
+def arm_cohorts(params: Parameters, arms: list[Arm], catalog: Catalog | None = None) -> Cohorts:
+    """One group per arm, mixing its women and men by the arm's share of women."""
+    catalog = catalog or load_catalog()
+    treatments = [Treatment(arm.product, arm.area, arm.units, sex=sex) for arm in arms for sex in ("female", "male")]
+    mix = np.array([[f, 1.0 - f] for f in (arm.female_share(catalog) for arm in arms)])
+    return population_cohorts(params, covariates_for(treatments, params, catalog), mix)
+
+
+@dataclass(frozen=True)
+class ArmPrediction:
+    """Predicted arm-level value and the 90 % interval of the value a trial would observe."""
+
+    predicted: float
+    lower90: float
+    upper90: float
+
+
+def predict_values(cohorts: Cohorts, endpoints: list[str], days: list[float | None]) -> np.ndarray:
+    """The model's value of each (group, endpoint, day) row: group i of ``cohorts`` for row i."""
+    out = np.full(len(endpoints), np.nan)
+    codes = np.asarray(endpoints)
+    day_array = np.array([np.nan if d is None else d for d in days], float)
+    for code in set(endpoints):
+        rows = np.flatnonzero(codes == code)
+        spec = ENDPOINTS[code]
+        if spec.needs_day and not np.all(np.isfinite(day_array[rows])):
+            raise ValueError(f"endpoint {code} needs a day")
+        out[rows] = spec.compute(cohorts.take(rows), day_array[rows])
+    return out
+
+
+def _percent_interval(p: float, n: int, het: float) -> tuple[float, float]:
+    """5 % and 95 % quantiles of 100 k/n when logit p varies between trials and k is binomial."""
+    z, w = standard_normal_nodes(N_HETEROGENEITY_NODES)
+    p_star = expit(logit(np.clip(p, PROB_FLOOR, 1 - PROB_FLOOR)) + het * z)
+    k = np.arange(n + 1)
+    cdf = np.sum(w[:, None] * binom.cdf(k[None, :], n, p_star[:, None]), axis=0)
+    lower = k[np.searchsorted(cdf, 0.05)]
+    upper = k[min(np.searchsorted(cdf, 0.95), n)]
+    return 100.0 * lower / n, 100.0 * upper / n
+
+
+def days_log_sd(params: Parameters, endpoint: str, n: int) -> float:
+    """Sd of the log of an arm-level day value: between-trial heterogeneity plus the median's sampling error."""
+    spread = math.exp(params["log_onset_sd"] if "onset" in endpoint else params["log_sigma_tau"])
+    het = math.exp(params["log_het_days"])
+    return math.sqrt(het**2 + (math.pi / 2.0) * spread**2 / n)
+
+
+def arm_interval(params: Parameters, value: float, endpoint: str, n: int | None) -> tuple[float, float]:
+    """90 % interval of the value a trial of *n* patients would observe (see the module docstring)."""
+    n = n or DEFAULT_ARM_SIZE
+    if not math.isfinite(value):
+        return float("nan"), float("nan")
+    if ENDPOINTS[endpoint].unit == "percent":
+        lower, upper = _percent_interval(value / 100.0, n, math.exp(params["log_het_logit"]))
+        return float(min(lower, value)), float(max(upper, value))
+    sd = days_log_sd(params, endpoint, n)
+    q = float(norm.ppf(0.95))
+    return value * math.exp(-q * sd), value * math.exp(q * sd)
+
+
+def predict_arms(
+    params: Parameters,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    catalog: Catalog | None = None,
+) -> list[ArmPrediction]:
+    """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals."""
+    if not arms:
+        return []
+    unique = list(dict.fromkeys(arms))
+    position = {arm: i for i, arm in enumerate(unique)}
+    cohorts = arm_cohorts(params, unique, catalog).take([position[a] for a in arms])
+    values = predict_values(cohorts, endpoints, days)
+    out = []
+    for arm, code, value in zip(arms, endpoints, values, strict=True):
+        lower, upper = arm_interval(params, float(value), code, arm.n)
+        out.append(ArmPrediction(float(value), lower, upper))
+    return out

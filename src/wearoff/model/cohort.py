@@ -1,0 +1,366 @@
+r"""Cohorts: groups of patients who share a treatment's covariates but differ by their random effects.
+
+A :class:`Cohorts` object is a batch of *A* groups (trial arms, patients, treatments), each a mix of *S*
+covariate patterns (women and men of an arm; one pattern for a patient) over *J* quadrature nodes of the
+random effects. Every method is vectorised over the batch: one forecast and ten thousand go the same way.
+
+Random effects are integrated by Gauss-Hermite quadrature (deterministic and smooth in the parameters):
+sensitivity :math:`z_E` and the baseline grade *B* (2 or 3) make the node axis *J*; the duration effect
+:math:`z_\tau` and the onset effect :math:`z_{on}` are integrated analytically where the formula allows and by
+quadrature otherwise. Raters add noise, integrated analytically, and a share :math:`\pi_r` of ratings is
+optimistic by one grade (placebo arms: patients score improvements with no toxin):
+
+.. math:: P(\text{scored} \ge k \text{ better})
+          = (1 - \pi_r)\,\Phi\Big(\frac{\Delta(t) - (k - \tfrac12)}{s_r}\Big)
+          + \pi_r\,\Phi\Big(\frac{\Delta(t) + 1 - (k - \tfrac12)}{s_r}\Big)
+
+Given the other effects, :math:`\log W` is normal (the AFT structure of :mod:`wearoff.model.curve`), so
+
+.. math:: P(W > m,\ \text{responder}) = \sum_j w_j\,\Phi\Big(\frac{\mu_j + c_j - \log m}{s_j}\Big),
+          \quad c_j = \tfrac1\gamma \log\ln\big(E_{max,j} / e_{B_j}\big)
+
+with :math:`\mu_j, s_j` the mean and sd of :math:`\log\tau` at node *j*: the population's, or a patient's
+posterior. Quantiles invert these curves on a fine grid of log days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Literal
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.special import expit, logit, ndtr
+
+from wearoff.model import curve
+from wearoff.model.parameters import Parameters
+from wearoff.model.treatment import Covariates
+
+N_EFFECT_NODES = 24
+N_TAU_NODES = 12
+N_ONSET_NODES = 7
+RATERS = ("inv", "subj")
+LOG_DAY_GRID = np.linspace(np.log(0.25), np.log(5000.0), 400)
+"""Log days on which wear-off and onset curves are tabulated to find quantiles (steps of 2.5 %)."""
+
+Threshold = Literal["baseline", "none_mild"]
+
+
+@cache
+def standard_normal_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights (summing to 1) integrating against the standard normal density."""
+    z, w = hermegauss(n)
+    return z, w / w.sum()
+
+
+def crossing_days(curves: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Days at which decreasing curves tabulated on :data:`LOG_DAY_GRID` (shape (A, G)) fall to each target
+    (shape (Q,)); returns (A, Q). Linear interpolation in log days: continuous in the parameters."""
+    targets = np.atleast_1d(np.asarray(targets, float))
+    out = np.empty((curves.shape[0], targets.size))
+    for a, values in enumerate(curves):
+        out[a] = np.interp(-targets, -values, LOG_DAY_GRID)  # np.interp wants increasing abscissae
+    return np.exp(out)
+
+
+def _days(days: np.ndarray | float, batch: int) -> np.ndarray:
+    """Days as an (A, D) array: a scalar or a (D,) array is shared by the batch; pass (A, D) for days that
+    differ between groups."""
+    d = np.asarray(days, float)
+    if d.ndim <= 1:
+        return np.broadcast_to(np.atleast_1d(d), (batch, d.size))
+    return d
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """A batch of A groups, each a mix of S covariate patterns, over J random-effect nodes.
+
+    Arrays are (A, S, J) unless stated; ``weight`` sums to 1 over J and ``mix`` (A, S) to 1 over S.
+    """
+
+    peak: np.ndarray
+    baseline: np.ndarray
+    weight: np.ndarray
+    mix: np.ndarray
+    log_tau_mean: np.ndarray
+    log_tau_sd: np.ndarray
+    onset_log_mean: np.ndarray  # (A, S)
+    onset_log_sd: float
+    gamma: float
+    rise_shape: float
+    visibility: float
+    rater_optimism: dict[str, float]
+    rater_sd: dict[str, float]
+    responder_share: np.ndarray | None = None  # (A, S) analytic P(2 B E_max > 1) for population cohorts
+
+    @property
+    def size(self) -> int:
+        return self.peak.shape[0]
+
+    def take(self, index: np.ndarray) -> Cohorts:
+        """The groups at these batch positions (repeats allowed)."""
+        index = np.asarray(index, int)
+        share = None if self.responder_share is None else self.responder_share[index]
+        return replace(
+            self,
+            peak=self.peak[index],
+            baseline=self.baseline[index],
+            weight=self.weight[index],
+            mix=self.mix[index],
+            log_tau_mean=self.log_tau_mean[index],
+            log_tau_sd=self.log_tau_sd[index],
+            onset_log_mean=self.onset_log_mean[index],
+            responder_share=share,
+        )
+
+    def restricted(self, keep: np.ndarray) -> Cohorts:
+        """The same groups restricted to the nodes where ``keep`` (A, S, J) holds, weights renormalised."""
+        weight = self.weight * keep
+        total = weight.sum(axis=-1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight = np.where(total > 0, weight / total, 0.0)
+        return replace(self, weight=weight, responder_share=None)
+
+    def reaching(self, threshold: Threshold) -> Cohorts:
+        """Only the patients whose improvement ever exceeds the threshold (e.g. who reach none/mild)."""
+        return self.restricted(self.peak > self._effect_levels(threshold))
+
+    # --- responders and wear-off --------------------------------------------------------------------------
+    def levels(self, threshold: Threshold) -> np.ndarray:
+        """Improvement (grades) a patient keeps above: half a grade (not back at baseline), or B - 1.5
+        (still none or mild)."""
+        if threshold == "baseline":
+            return np.full_like(self.baseline, curve.HALF_GRADE)
+        return self.baseline - 1.5
+
+    def _effect_levels(self, threshold: Threshold) -> np.ndarray:
+        """Effect (share of pull removed) at which the improvement equals the threshold's level."""
+        return curve.effect_needed(self.levels(threshold), self.baseline, self.visibility)
+
+    def _responders_by_pattern(self, threshold: Threshold) -> np.ndarray:
+        if self.responder_share is not None and threshold == "baseline":
+            return self.responder_share
+        return np.sum(self.weight * (self.peak > self._effect_levels(threshold)), axis=-1)
+
+    def responders(self, threshold: Threshold = "baseline") -> np.ndarray:
+        """(A,) share of patients whose improvement ever exceeds the threshold."""
+        return np.sum(self.mix * self._responders_by_pattern(threshold), axis=-1)
+
+    def _crossing(self, threshold: Threshold) -> np.ndarray:
+        return curve.log_crossing_factor(self.peak, self._effect_levels(threshold), self.gamma)
+
+    def survival(self, days, threshold: Threshold = "baseline") -> np.ndarray:
+        """(A, D) P(improvement still above the threshold | it ever was): the wear-off curve."""
+        d = _days(days, self.size)
+        c = self._crossing(threshold)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (self.log_tau_mean + c)[:, None] - np.log(d)[:, :, None, None]
+            z = np.nan_to_num(z / self.log_tau_sd[:, None], nan=-np.inf)
+        mass = np.sum((self.mix[:, :, None] * self.weight)[:, None] * ndtr(z), axis=(2, 3))
+        share = self.responders(threshold)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(share > 0, np.clip(mass / share, 0.0, 1.0), 0.0)
+
+    def quantile(self, q, threshold: Threshold = "baseline") -> np.ndarray:
+        """(A, Q) days by which shares *q* of responders have fallen below the threshold."""
+        curves = self.survival(np.exp(LOG_DAY_GRID), threshold)
+        out = crossing_days(curves, 1.0 - np.asarray(q, float))
+        return np.where(self.responders(threshold)[:, None] > 0, out, np.nan)
+
+    def mean_duration(self, threshold: Threshold = "baseline") -> np.ndarray:
+        """(A,) mean day of wear-off among responders (lognormal tau integrated analytically)."""
+        c = self._crossing(threshold)
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = np.exp(self.log_tau_mean + c + 0.5 * self.log_tau_sd**2)
+        terms = np.where(np.isfinite(terms), terms, 0.0)
+        mass = np.sum(self.mix * np.sum(self.weight * terms, axis=-1), axis=-1)
+        share = self.responders(threshold)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(share > 0, mass / share, np.nan)
+
+    def median_loss_of_peak(self, share_lost: float) -> np.ndarray:
+        """(A,) median day the effect has lost ``share_lost`` of its own peak: :math:`\\tau(-\\ln(1-s))^{1/\\gamma}`."""
+        offset = np.log(-np.log1p(-share_lost)) / self.gamma
+        z = (LOG_DAY_GRID[None, :, None, None] - (self.log_tau_mean + offset)[:, None]) / self.log_tau_sd[:, None]
+        cdf = np.sum((self.mix[:, :, None] * self.weight)[:, None] * ndtr(z), axis=(2, 3))
+        return crossing_days(1.0 - cdf, [0.5])[:, 0]
+
+    def mean_loss_of_peak(self, share_lost: float) -> np.ndarray:
+        """(A,) mean day the effect has lost ``share_lost`` of its own peak, among responders."""
+        offset = np.log(-np.log1p(-share_lost)) / self.gamma
+        with np.errstate(over="ignore", invalid="ignore"):
+            days = np.exp(self.log_tau_mean + offset + 0.5 * self.log_tau_sd**2)
+        responding = self.peak > self._effect_levels("baseline")
+        w = self.mix[:, :, None] * self.weight * responding
+        total = np.sum(w, axis=(1, 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, np.sum(w * np.where(np.isfinite(days), days, 0.0), axis=(1, 2)) / total, np.nan)
+
+    # --- onset -----------------------------------------------------------------------------------------------
+    def onset_cdf(self, days) -> np.ndarray:
+        """(A, D) P(responder and the effect has begun by the day)."""
+        d = _days(days, self.size)
+        with np.errstate(divide="ignore"):
+            z = (np.log(d)[:, :, None] - self.onset_log_mean[:, None, :]) / self.onset_log_sd
+        resp = self.mix * self._responders_by_pattern("baseline")
+        return np.sum(resp[:, None, :] * ndtr(z), axis=-1)
+
+    def median_onset(self) -> np.ndarray:
+        """(A,) median onset day among responders."""
+        share = self.responders()[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curves = 1.0 - self.onset_cdf(np.exp(LOG_DAY_GRID)) / share
+        return np.where(share[:, 0] > 0, crossing_days(np.nan_to_num(curves), [0.5])[:, 0], np.nan)
+
+    # --- the time course and rated endpoints ----------------------------------------------------------------
+    def _integrate(self, days, integrand: Callable[[np.ndarray], np.ndarray], raw_effect: bool = False) -> np.ndarray:
+        """(A, D) cohort average of ``integrand(improvement)``, the improvement in grades at every node."""
+        d = _days(days, self.size)
+        z_tau, w_tau = standard_normal_nodes(N_TAU_NODES)
+        z_on, w_on = standard_normal_nodes(N_ONSET_NODES)
+        # axes: (A, D, S, J, K tau nodes, L onset nodes)
+        tau = np.exp(self.log_tau_mean[..., None] + self.log_tau_sd[..., None] * z_tau)[:, None, :, :, :, None]
+        onset = np.exp(self.onset_log_mean[..., None] + self.onset_log_sd * z_on)[:, None, :, None, None, :]
+        t = d[:, :, None, None, None, None]
+        e = curve.effect(
+            t,
+            peak=self.peak[:, None, :, :, None, None],
+            onset_day=onset,
+            tau=tau,
+            gamma=self.gamma,
+            shape=self.rise_shape,
+        )
+        if raw_effect:
+            values = integrand(e)
+        else:
+            values = integrand(curve.improvement(e, self.baseline[:, None, :, :, None, None], self.visibility))
+        w = (self.mix[:, :, None] * self.weight)[:, None, :, :, None, None] * w_tau[:, None] * w_on
+        return np.sum(w * values, axis=(2, 3, 4, 5))
+
+    def _scored(self, rater: str, improvement: np.ndarray, need: np.ndarray | float) -> np.ndarray:
+        """P(the rater scores at least ``need`` grades better): an optimistic share scores one grade above
+        the truth, every rating carries normal noise (see the module docstring)."""
+        sd, optimism = self.rater_sd[rater], self.rater_optimism[rater]
+        honest = ndtr((improvement - (need - 0.5)) / sd)
+        hopeful = ndtr((improvement + 1.0 - (need - 0.5)) / sd)
+        return (1.0 - optimism) * honest + optimism * hopeful
+
+    def rated_share(self, days, rater: str, grades: float, *, none_or_mild: bool = False) -> np.ndarray:
+        """(A, D) share a rater scores at least ``grades`` better (or, with ``none_or_mild``, at most 1)."""
+        need = (self.baseline - 1.0)[:, None, :, :, None, None] if none_or_mild else grades
+        return self._integrate(days, lambda imp: self._scored(rater, imp, need))
+
+    def composite_share(self, days, grades: float = 2.0) -> np.ndarray:
+        """(A, D) share scored at least ``grades`` better by both investigator and patient."""
+        return self._integrate(days, lambda imp: self._scored("inv", imp, grades) * self._scored("subj", imp, grades))
+
+    def effect_quantiles(self, days, q) -> np.ndarray:
+        """(A, D, Q) quantiles of the effect (0..1) between patients at each day: the band of a curve."""
+        d = _days(days, self.size)
+        z_tau, w_tau = standard_normal_nodes(N_TAU_NODES)
+        z_on, w_on = standard_normal_nodes(N_ONSET_NODES)
+        tau = np.exp(self.log_tau_mean[..., None] + self.log_tau_sd[..., None] * z_tau)[:, None, :, :, :, None]
+        onset = np.exp(self.onset_log_mean[..., None] + self.onset_log_sd * z_on)[:, None, :, None, None, :]
+        e = curve.effect(
+            d[:, :, None, None, None, None],
+            peak=self.peak[:, None, :, :, None, None],
+            onset_day=onset,
+            tau=tau,
+            gamma=self.gamma,
+            shape=self.rise_shape,
+        )
+        w = (self.mix[:, :, None] * self.weight)[:, None, :, :, None, None] * w_tau[:, None] * w_on
+        w = np.broadcast_to(w, e.shape).reshape(e.shape[0], e.shape[1], -1)
+        e = e.reshape(e.shape[0], e.shape[1], -1)
+        order = np.argsort(e, axis=-1)
+        e_sorted = np.take_along_axis(e, order, axis=-1)
+        cum = np.cumsum(np.take_along_axis(w, order, axis=-1), axis=-1)
+        q = np.atleast_1d(np.asarray(q, float))
+        out = np.empty((e.shape[0], e.shape[1], q.size))
+        for a in range(e.shape[0]):
+            for i in range(e.shape[1]):
+                out[a, i] = np.interp(q, cum[a, i] / cum[a, i, -1], e_sorted[a, i])
+        return out
+
+    def peak_day_quantiles(self, q, horizon: float = 120.0) -> np.ndarray:
+        """(A, Q) quantiles between patients of the day their effect peaks (onset rise against decay)."""
+        days = np.arange(1.0, horizon + 1.0)
+        z_tau, w_tau = standard_normal_nodes(N_TAU_NODES)
+        z_on, w_on = standard_normal_nodes(N_ONSET_NODES)
+        # the peak day does not depend on the peak's height: integrate over tau and onset nodes only
+        log_tau = np.sum(self.mix[:, :, None] * self.weight * self.log_tau_mean, axis=(1, 2))
+        sd = np.sum(self.mix[:, :, None] * self.weight * self.log_tau_sd, axis=(1, 2))
+        onset_mean = np.sum(self.mix * self.onset_log_mean, axis=1)
+        tau = np.exp(log_tau[:, None] + sd[:, None] * z_tau)[:, :, None, None]
+        onset = np.exp(onset_mean[:, None] + self.onset_log_sd * z_on)[:, None, :, None]
+        shape = curve.rise(days, onset, self.rise_shape) * curve.decay(days, tau, self.gamma)
+        peak_day = days[np.argmax(shape, axis=-1)]  # (A, K, L)
+        w = np.outer(w_tau, w_on).ravel()
+        q = np.atleast_1d(np.asarray(q, float))
+        out = np.empty((self.size, q.size))
+        for a in range(self.size):
+            order = np.argsort(peak_day[a].ravel())
+            cum = np.cumsum(w[order])
+            out[a] = peak_day[a].ravel()[order][np.minimum(np.searchsorted(cum, q), len(order) - 1)]
+        return out
+
+    def mean_effect(self, days) -> np.ndarray:
+        """(A, D) mean effect (0..1) over the cohort."""
+        return self._integrate(days, lambda e: e, raw_effect=True)
+
+
+def baseline_mix(params: Parameters, baseline_severity: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline grades and weights: the patient's own, or the trial mix of moderate (2) and severe (3)."""
+    if baseline_severity is not None:
+        return np.array([float(baseline_severity)]), np.array([1.0])
+    p3 = params["p_severe"]
+    return np.array([2.0, 3.0]), np.array([1.0 - p3, p3])
+
+
+def population_cohorts(
+    params: Parameters, cov: Covariates, mix: np.ndarray, baseline_severity: int | None = None
+) -> Cohorts:
+    """Cohorts with population random effects. ``cov`` holds A x S covariate rows (group-major) and ``mix``
+    (A, S) their weights."""
+    mix = np.asarray(mix, float)
+    n_groups, n_patterns = mix.shape
+    z_e, w_e = standard_normal_nodes(N_EFFECT_NODES)
+    grades, w_b = baseline_mix(params, baseline_severity)
+    omega = float(np.exp(params["log_omega_effect"]))
+    hill = float(np.exp(params["log_hill"]))
+    log_r = cov.effective_log_dose(params).reshape(n_groups, n_patterns)
+    peak = curve.peak_effect(log_r[..., None] + omega * z_e, log_ec50=params["log_ec50"], hill=hill)
+    mu = curve.log_tau(
+        log_r,
+        log_tau_ref=params["log_tau_ref"],
+        beta_dose=params["beta_dose"],
+        log_r_plateau=params["log_r_plateau"],
+        beta_area_activity=params["beta_area_activity"],
+        area_activity=cov.area_activity.reshape(n_groups, n_patterns),
+        duration_offset=cov.duration_offset.reshape(n_groups, n_patterns),
+    )
+    # responders: E_max > e_B  <=>  log r + omega z > log EC50 + logit(e_B) / h
+    visibility = float(np.exp(params["log_visibility"]))
+    thresholds = params["log_ec50"] + logit(curve.effect_needed(curve.HALF_GRADE, grades, visibility)) / hill
+    with np.errstate(invalid="ignore"):
+        share = np.nan_to_num(np.sum(w_b * ndtr((log_r[..., None] - thresholds) / omega), axis=-1))
+    shape = (n_groups, n_patterns, len(z_e) * len(grades))
+    return Cohorts(
+        peak=np.repeat(peak, len(grades), axis=-1),
+        baseline=np.broadcast_to(np.tile(grades, len(z_e)), shape),
+        weight=np.broadcast_to(np.outer(w_e, w_b).ravel(), shape),
+        mix=mix,
+        log_tau_mean=np.broadcast_to(mu[..., None], shape),
+        log_tau_sd=np.full(shape, float(np.exp(params["log_sigma_tau"]))),
+        onset_log_mean=params["log_onset_median"] + cov.onset_offset.reshape(n_groups, n_patterns),
+        onset_log_sd=float(np.exp(params["log_onset_sd"])),
+        gamma=float(np.exp(params["log_gamma"])),
+        rise_shape=float(np.exp(params["log_rise_shape"])),
+        visibility=visibility,
+        rater_optimism={r: float(expit(params[f"logit_{r}_optimism"])) for r in RATERS},
+        rater_sd={r: float(np.exp(params[f"log_{r}_sd"])) for r in RATERS},
+        responder_share=share,
+    )

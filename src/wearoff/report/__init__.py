@@ -1,0 +1,1 @@
+"""Reports of the model: the HTML validation report and its figures."""

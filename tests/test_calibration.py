@@ -1,0 +1,103 @@
+"""Calibration machinery: priors with sources, the likelihood, a deterministic fit, leave-one-study-out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import numpy as np
+import pytest
+
+from wearoff.inference.calibrate import fit, leave_one_study_out
+from wearoff.inference.evidence import read_arms
+from wearoff.inference.likelihood import binomial_logit_normal, fit_rows, log_likelihood
+from wearoff.inference.metrics import Scored, accuracy
+from wearoff.model.parameters import Parameters, load_priors, shipped_parameters_path
+
+
+def test_every_prior_names_its_source() -> None:
+    priors = load_priors()
+    for prior in [*priors.scalars.values(), *priors.families.values()]:
+        assert len(prior.source) > 10, prior.name
+        assert prior.sd >= 0
+
+
+def test_shipped_parameters_record_their_fit(evidence_path, params) -> None:
+    assert shipped_parameters_path().exists(), "run `wearoff calibrate` to ship parameters"
+    prov = params.provenance
+    assert prov["evidence_sha256"] == hashlib.sha256(evidence_path.read_bytes()).hexdigest()
+    assert prov["rows_fitted"] > 50
+    for name in params.values:
+        load_priors().prior(name)  # every fitted parameter has a prior with a source
+
+
+def test_binomial_logit_normal_is_a_distribution() -> None:
+    n = 40
+    k = np.arange(n + 1, dtype=float)
+    total = np.exp(binomial_logit_normal(k, np.full(n + 1, n), np.full(n + 1, 0.3), 0.5)).sum()
+    assert total == pytest.approx(1.0, abs=1e-6)
+    # with no heterogeneity it is the binomial
+    assert binomial_logit_normal(np.array([3.0]), np.array([10.0]), np.array([0.3]), 1e-9)[0] == pytest.approx(
+        math.log(120 * 0.3**3 * 0.7**7), rel=1e-6
+    )
+
+
+def test_the_fitted_parameters_beat_the_priors(evidence_path, params) -> None:
+    rows = fit_rows(read_arms(evidence_path))
+    assert log_likelihood(params, rows) > log_likelihood(Parameters.prior_means(), rows) + 20
+
+
+@pytest.fixture(scope="module")
+def small_rows(evidence_path):
+    rows = read_arms(evidence_path)
+    keep = {"JOSEPH2021_ABO_DOSE", "READY1_RELA", "CARRUTHERS2005_WOMEN"}
+    return [r for r in rows if r.study in keep]
+
+
+def test_fit_is_deterministic_and_improves_the_objective(small_rows) -> None:
+    rows = fit_rows(small_rows)
+    first = fit(rows, max_iter=4)
+    second = fit(rows, max_iter=4)
+    assert first.params.values == second.params.values
+    start = Parameters.prior_means()
+    assert log_likelihood(first.params, rows) > log_likelihood(start, rows)
+
+
+def test_leave_one_study_out_never_sees_the_held_out_study(small_rows, params, monkeypatch) -> None:
+    import wearoff.inference.calibrate as calibrate
+
+    seen: list[set[str]] = []
+    real_fit = calibrate.fit
+
+    def spy(rows, start=None, **kwargs):
+        seen.append({r.study for r in rows})
+        return real_fit(rows, start, **{**kwargs, "max_iter": 2})
+
+    monkeypatch.setattr(calibrate, "fit", spy)
+    held = leave_one_study_out(small_rows, params, studies=["READY1_RELA"])
+    assert seen == [{"JOSEPH2021_ABO_DOSE", "CARRUTHERS2005_WOMEN"}]
+    assert {h.row.study for h in held} == {"READY1_RELA"} and len(held) == 9
+    assert all(h.lower90 <= h.predicted <= h.upper90 for h in held)
+
+
+def test_accuracy_figures() -> None:
+    scored = [
+        Scored("inv_ge1", 50.0, 60.0, 40.0, 70.0),
+        Scored("inv_ge1", 80.0, 76.0, 77.0, 90.0),
+        Scored("median_return_baseline_days", 100.0, 110.0, 90.0, 130.0),
+        Scored("median_onset_days", 2.0, 3.0, 1.0, 2.5),
+    ]
+    acc = accuracy(scored)
+    assert acc.responder_mae_points == pytest.approx(7.0)
+    assert acc.duration_error == pytest.approx(0.10)
+    assert acc.onset_error == pytest.approx(0.5)
+    assert acc.coverage90 == pytest.approx(0.5)
+
+
+def test_stored_validation_matches_the_shipped_parameters(params) -> None:
+    path = shipped_parameters_path().with_name("validation.json")
+    assert path.exists(), "run `wearoff calibrate` to store the leave-one-study-out run"
+    doc = json.loads(path.read_text())
+    assert doc["parameters_sha256"] == hashlib.sha256(params.to_json().encode()).hexdigest()
+    assert len(doc["held_out"]) > 50

@@ -1,0 +1,95 @@
+"""Every severity, onset and duration code of the evidence comes from one latent trajectory, coherently."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from wearoff.model.arms import Arm, arm_cohorts, predict_arms, predict_values
+from wearoff.model.endpoints import ENDPOINTS, is_supported
+
+SEVERITY_ONSET_DURATION_CODES = [
+    "inv_none_mild",
+    "subj_none_mild",
+    "inv_ge1",
+    "subj_ge1",
+    "inv_ge2",
+    "composite_ge2",
+    "km_not_returned",
+    "returned_to_baseline",
+    "onset_cum_subject",
+    "onset_cum_investigator",
+    "median_onset_days",
+    "median_return_baseline_days",
+    "median_loss_none_mild_days",
+    "median_duration_days",
+    "mean_time_to_retreatment_days",
+    "median_loss_80pct_peak_days",
+    "pct_of_max_effect",
+]
+ONA20 = Arm("onabotulinumtoxinA", "glabellar", 20, 90, 100)
+
+
+def _value(params, code: str, day: float | None, arm: Arm = ONA20) -> float:
+    return float(predict_values(arm_cohorts(params, [arm]), [code], [day])[0])
+
+
+def test_every_severity_onset_and_duration_code_is_supported() -> None:
+    for code in SEVERITY_ONSET_DURATION_CODES:
+        assert is_supported(code), code
+    for code in ("tsui_pct_improvement", "masseter_thickness_change_mm", "headache_days_change"):
+        assert not is_supported(code)
+
+
+@pytest.mark.parametrize("day", [7.0, 30.0, 90.0, 150.0, 240.0])
+def test_responder_codes_are_ordered_and_complementary(params, day: float) -> None:
+    v = {code: _value(params, code, day) for code in ENDPOINTS if ENDPOINTS[code].needs_day}
+    assert v["km_not_returned"] + v["returned_to_baseline"] == pytest.approx(100.0)
+    assert v["inv_ge2"] <= v["inv_ge1"] + 1e-9
+    assert v["composite_ge2"] <= v["inv_ge2"] + 1e-9
+    for code, value in v.items():
+        assert 0.0 <= value <= 100.0 + 1e-9, code
+
+
+def test_responder_rates_rise_then_fall(params) -> None:
+    days = [1.0, 3.0, 14.0, 30.0, 90.0, 150.0, 240.0]
+    ge1 = [_value(params, "inv_ge1", d) for d in days]
+    assert ge1[0] < ge1[2] and ge1[3] > ge1[5] > ge1[6]
+    km = [_value(params, "km_not_returned", d) for d in days]
+    assert all(a >= b for a, b in pairwise(km))
+
+
+def test_duration_codes_are_ordered(params) -> None:
+    none_mild = _value(params, "median_loss_none_mild_days", None)
+    baseline = _value(params, "median_return_baseline_days", None)
+    retreat = _value(params, "mean_time_to_retreatment_days", None)
+    assert none_mild < baseline
+    assert retreat < baseline  # patients come back before the effect is fully gone
+    assert _value(params, "median_onset_days", None) < 7
+
+
+def test_placebo_shows_only_raters_optimism(params) -> None:
+    placebo = Arm("placebo", "glabellar", 0, 90, 100)
+    subj = _value(params, "subj_ge1", 30.0, placebo)
+    inv = _value(params, "inv_ge1", 30.0, placebo)
+    assert 5.0 < subj < 45.0 and 0.0 < inv < subj
+    assert _value(params, "km_not_returned", 30.0, placebo) == 0.0
+
+
+def test_interval_widens_for_small_arms(params) -> None:
+    big, small = predict_arms(
+        params, [ONA20, Arm("onabotulinumtoxinA", "glabellar", 20, 90, 12)], ["inv_ge1"] * 2, [120.0] * 2
+    )
+    assert big.predicted == pytest.approx(small.predicted)
+    assert (small.upper90 - small.lower90) > (big.upper90 - big.lower90)
+
+
+def test_batched_equals_one_by_one(params) -> None:
+    arms = [ONA20, Arm("abobotulinumtoxinA", "glabellar", 50, None, 80), Arm("incobotulinumtoxinA", "forehead", 15)]
+    codes = ["inv_none_mild", "median_return_baseline_days", "composite_ge2"]
+    days = [30.0, None, 30.0]
+    together = [p.predicted for p in predict_arms(params, arms, codes, days)]
+    alone = [predict_arms(params, [a], [c], [d])[0].predicted for a, c, d in zip(arms, codes, days, strict=True)]
+    assert np.allclose(together, alone)
