@@ -21,8 +21,13 @@ demo: $(STAMP)
 	@echo "Validation report: http://127.0.0.1:8000/report.html  (Ctrl-C to stop)"
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory build/validation
 
+# The records tests run on SQLite and PostgreSQL: a throwaway PostgreSQL server is started (and installed with
+# apt-get on a fresh machine) unless WEAROFF_TEST_POSTGRES_URL already names one.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	@if [ -z "$$WEAROFF_TEST_POSTGRES_URL" ]; then \
+		eval "$$(bash scripts/start-test-postgres.sh | grep '^export ')"; \
+	fi; \
 	$(BIN)/pytest -n 2
 
 lint: $(STAMP)

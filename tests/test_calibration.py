@@ -84,9 +84,9 @@ def test_leave_one_study_out_never_sees_the_held_out_study(small_rows, params, m
 def test_accuracy_figures() -> None:
     scored = [
         Scored("inv_ge1", 50.0, 60.0, 40.0, 70.0),
-        Scored("inv_ge1", 80.0, 76.0, 77.0, 90.0),
+        Scored("inv_ge1", 80.0, 76.0, 81.0, 90.0),
         Scored("median_return_baseline_days", 100.0, 110.0, 90.0, 130.0),
-        Scored("median_onset_days", 2.0, 3.0, 1.0, 2.5),
+        Scored("median_onset_days", 2.0, 3.0, 2.5, 4.0),
     ]
     acc = accuracy(scored)
     assert acc.responder_mae_points == pytest.approx(7.0)

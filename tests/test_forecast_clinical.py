@@ -78,7 +78,7 @@ def test_under_dosing_shortens(params, ona20) -> None:
         ({"activity": "extreme"}, "activity must be low, moderate or high"),
         ({"prior_treatments": -1}, "prior treatments must be a whole number"),
         ({"antibody_fraction": 1.5}, "antibody fraction"),
-        ({"baseline_severity": 5}, "baseline severity must be 2 or 3"),
+        ({"baseline_severity": 5}, "baseline severity must be 1, 2 or 3"),
         ({"age": 3}, "age must be between"),
     ],
 )

@@ -61,8 +61,10 @@ def test_more_activity_never_longer(t: Treatment) -> None:
 @given(t=treatments)
 def test_every_interval_contains_its_median_and_curves_are_bounded(t: Treatment) -> None:
     f = forecast(t, PARAMS)
-    for iv in (f.onset_day, f.peak_day, f.wear_off_day, f.none_mild_until_day, f.none_mild_back_at_baseline_day):
-        assert iv.lower90 <= iv.median <= iv.upper90
+    intervals = (f.onset_day, f.peak_day, f.wear_off_day, f.none_mild_until_day, f.none_mild_back_at_baseline_day)
+    for iv in intervals:
+        assert iv is None or iv.lower90 <= iv.median <= iv.upper90
+    assert (f.onset_day is None) == (f.response_share == 0.0)
     band = np.array([f.curve.lower90, f.curve.median, f.curve.upper90])
     assert np.all((band >= 0.0) & (band <= 1.0))
     assert np.all(band[0] <= band[1] + 1e-12) and np.all(band[1] <= band[2] + 1e-12)

@@ -125,8 +125,8 @@ def fit(
 
 
 @dataclass(frozen=True)
-class HeldOutRow:
-    """A row predicted by a model that never saw its study."""
+class RowPrediction:
+    """An evidence row with a prediction and its 90 % interval (in-sample, or by a model that never saw its study)."""
 
     row: EvidenceRow
     predicted: float
@@ -142,7 +142,7 @@ def leave_one_study_out(
     workers: int = 1,
     max_iter: int = 60,
     progress: Progress | None = None,
-) -> list[HeldOutRow]:
+) -> list[RowPrediction]:
     """Refit without each study (warm-started from the full fit) and predict that study's rows.
 
     A refit starts at the full fit and stops when the objective changes by less than 1e-8 relative: leaving
@@ -150,7 +150,7 @@ def leave_one_study_out(
     """
     usable = [r for r in rows if r.unsupported is None and r.value is not None]
     all_studies = list(dict.fromkeys(r.study for r in usable))
-    out: list[HeldOutRow] = []
+    out: list[RowPrediction] = []
     for i, study in enumerate(studies or all_studies, start=1):
         if progress:
             progress(f"study {i}/{len(studies or all_studies)}: {study}")
@@ -158,7 +158,7 @@ def leave_one_study_out(
         held = [r for r in usable if r.study == study]
         params = fit(train, full, workers=workers, max_iter=max_iter, ftol=1e-8).params
         preds = predict_arms(params, [r.arm for r in held], [r.endpoint for r in held], [r.day for r in held])
-        out += [HeldOutRow(r, p.predicted, p.lower90, p.upper90) for r, p in zip(held, preds, strict=True)]
+        out += [RowPrediction(r, p.predicted, p.lower90, p.upper90) for r, p in zip(held, preds, strict=True)]
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from wearoff.inference.calibrate import HeldOutRow, fit, leave_one_study_out, provenance
+from wearoff.inference.calibrate import RowPrediction, fit, leave_one_study_out, provenance
 from wearoff.inference.evidence import EvidenceRow, read_arms
 from wearoff.inference.likelihood import fit_rows
 from wearoff.inference.metrics import Accuracy, Scored, accuracy
@@ -32,8 +32,8 @@ class ValidationRun:
 
     params: Parameters
     rows: list[EvidenceRow]
-    in_sample: list[HeldOutRow]
-    held_out: list[HeldOutRow]
+    in_sample: list[RowPrediction]
+    held_out: list[RowPrediction]
 
     @property
     def in_sample_accuracy(self) -> Accuracy:
@@ -44,7 +44,7 @@ class ValidationRun:
         return accuracy([_scored(h) for h in self.held_out])
 
 
-def _scored(h: HeldOutRow) -> Scored:
+def _scored(h: RowPrediction) -> Scored:
     assert h.row.value is not None
     return Scored(h.row.endpoint, h.row.value, h.predicted, h.lower90, h.upper90)
 
@@ -58,11 +58,11 @@ def scored_rows(rows: list[EvidenceRow]) -> list[EvidenceRow]:
     return [r for r in rows if r.unsupported is None and r.value is not None and r.arm is not None]
 
 
-def in_sample_predictions(params: Parameters, rows: list[EvidenceRow]) -> list[HeldOutRow]:
+def in_sample_predictions(params: Parameters, rows: list[EvidenceRow]) -> list[RowPrediction]:
     """Predictions of the fitted model for the rows it was fitted to."""
     usable = scored_rows(rows)
     preds = predict_arms(params, [r.arm for r in usable], [r.endpoint for r in usable], [r.day for r in usable])
-    return [HeldOutRow(r, p.predicted, p.lower90, p.upper90) for r, p in zip(usable, preds, strict=True)]
+    return [RowPrediction(r, p.predicted, p.lower90, p.upper90) for r, p in zip(usable, preds, strict=True)]
 
 
 def _progress(console: Console) -> Progress:
@@ -76,7 +76,7 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def run_loso(rows: list[EvidenceRow], params: Parameters, workers: int, console: Console) -> list[HeldOutRow]:
+def run_loso(rows: list[EvidenceRow], params: Parameters, workers: int, console: Console) -> list[RowPrediction]:
     """Leave-one-study-out with a progress bar."""
     studies = list(dict.fromkeys(r.study for r in scored_rows(rows)))
     with _progress(console) as bar:
@@ -92,7 +92,7 @@ def run_loso(rows: list[EvidenceRow], params: Parameters, workers: int, console:
     return held
 
 
-def _store(path: Path, evidence: Path, params: Parameters, held: list[HeldOutRow]) -> None:
+def _store(path: Path, evidence: Path, params: Parameters, held: list[RowPrediction]) -> None:
     doc = {
         "evidence_sha256": _sha256(evidence),
         "parameters_sha256": hashlib.sha256(params.to_json().encode()).hexdigest(),
@@ -103,7 +103,7 @@ def _store(path: Path, evidence: Path, params: Parameters, held: list[HeldOutRow
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
 
 
-def _load(path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow]) -> list[HeldOutRow] | None:
+def _load(path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow]) -> list[RowPrediction] | None:
     if not path.exists():
         return None
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -112,7 +112,7 @@ def _load(path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow
     if doc.get("parameters_sha256") != hashlib.sha256(params.to_json().encode()).hexdigest():
         return None
     by_line = {r.line: r for r in rows}
-    return [HeldOutRow(by_line[d["line"]], d["predicted"], d["lower90"], d["upper90"]) for d in doc["held_out"]]
+    return [RowPrediction(by_line[d["line"]], d["predicted"], d["lower90"], d["upper90"]) for d in doc["held_out"]]
 
 
 def run_calibration(
@@ -128,7 +128,7 @@ def run_calibration(
     target = output or shipped_parameters_path()
     target.write_text(params.to_json() + "\n", encoding="utf-8")
     console.print(f"parameters written to {target} ({len(params.values)} fitted, {result.iterations} iterations)")
-    held: list[HeldOutRow] = []
+    held: list[RowPrediction] = []
     if loso:
         held = run_loso(rows, params, workers, console)
         _store(target.with_name(VALIDATION_FILE), evidence, params, held)

@@ -42,6 +42,9 @@ N_EFFECT_NODES = 24
 N_TAU_NODES = 12
 N_ONSET_NODES = 7
 RATERS = ("inv", "subj")
+BAND_TAU_NODES = 5
+BAND_ONSET_NODES = 3
+BAND_NODE_FLOOR = 1e-6
 LOG_DAY_GRID = np.linspace(np.log(0.25), np.log(5000.0), 400)
 """Log days on which wear-off and onset curves are tabulated to find quantiles (steps of 2.5 %)."""
 
@@ -152,22 +155,39 @@ class Cohorts:
     def _crossing(self, threshold: Threshold) -> np.ndarray:
         return curve.log_crossing_factor(self.peak, self._effect_levels(threshold), self.gamma)
 
-    def survival(self, days, threshold: Threshold = "baseline") -> np.ndarray:
-        """(A, D) P(improvement still above the threshold | it ever was): the wear-off curve."""
+    def survival(self, days, threshold: Threshold = "baseline", *, among_responders: bool = True) -> np.ndarray:
+        """(A, D) P(improvement still above the threshold): the wear-off curve.
+
+        Among responders (trial endpoints), the curve is normalised by the mass above the threshold on the first
+        day of :data:`LOG_DAY_GRID` (everyone who ever responds), so it starts at 1 and stays consistent with
+        its own quadrature even where hardly anyone responds. Over all patients (forecasts), a patient who never
+        responds counts as worn off on day 0, which keeps the curve monotone in the dose.
+        """
         d = _days(days, self.size)
+        if not among_responders:
+            return np.clip(self._survival_mass(d, threshold), 0.0, 1.0)
+        first = np.full((self.size, 1), np.exp(LOG_DAY_GRID[0]))
+        mass = self._survival_mass(np.concatenate([first, d], axis=1), threshold)
+        share, mass = mass[:, :1], mass[:, 1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(share > 0, np.clip(mass / share, 0.0, 1.0), 0.0)
+
+    def _survival_mass(self, d: np.ndarray, threshold: Threshold) -> np.ndarray:
+        """(A, D) P(responder and improvement above the threshold on each day), days given as (A, D)."""
         c = self._crossing(threshold)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (self.log_tau_mean + c)[:, None] - np.log(d)[:, :, None, None]
             z = np.nan_to_num(z / self.log_tau_sd[:, None], nan=-np.inf)
-        mass = np.sum((self.mix[:, :, None] * self.weight)[:, None] * ndtr(z), axis=(2, 3))
-        share = self.responders(threshold)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(share > 0, np.clip(mass / share, 0.0, 1.0), 0.0)
+        return np.sum((self.mix[:, :, None] * self.weight)[:, None] * ndtr(z), axis=(2, 3))
 
-    def quantile(self, q, threshold: Threshold = "baseline") -> np.ndarray:
-        """(A, Q) days by which shares *q* of responders have fallen below the threshold."""
-        curves = self.survival(np.exp(LOG_DAY_GRID), threshold)
-        out = crossing_days(curves, 1.0 - np.asarray(q, float))
+    def quantile(self, q, threshold: Threshold = "baseline", *, among_responders: bool = True) -> np.ndarray:
+        """(A, Q) days by which shares *q* of patients have fallen below the threshold (see :meth:`survival`);
+        over all patients, a quantile that falls among non-responders is day 0."""
+        curves = self.survival(np.exp(LOG_DAY_GRID), threshold, among_responders=among_responders)
+        targets = 1.0 - np.asarray(q, float)
+        out = crossing_days(curves, targets)
+        if not among_responders:
+            return np.where(curves[:, :1] <= targets[None, :], 0.0, out)
         return np.where(self.responders(threshold)[:, None] > 0, out, np.nan)
 
     def mean_duration(self, threshold: Threshold = "baseline") -> np.ndarray:
@@ -258,31 +278,40 @@ class Cohorts:
         return self._integrate(days, lambda imp: self._scored("inv", imp, grades) * self._scored("subj", imp, grades))
 
     def effect_quantiles(self, days, q) -> np.ndarray:
-        """(A, D, Q) quantiles of the effect (0..1) between patients at each day: the band of a curve."""
+        """(A, D, Q) quantiles of the effect (0..1) between patients at each day: the band of a curve.
+
+        Weighted quantiles over the quadrature nodes; nodes carrying less than ``BAND_NODE_FLOOR`` of the weight
+        are left out, and the treatment-level effects use coarser rules (:data:`BAND_TAU_NODES`,
+        :data:`BAND_ONSET_NODES`): a picture's band needs no more.
+        """
         d = _days(days, self.size)
-        z_tau, w_tau = standard_normal_nodes(N_TAU_NODES)
-        z_on, w_on = standard_normal_nodes(N_ONSET_NODES)
-        tau = np.exp(self.log_tau_mean[..., None] + self.log_tau_sd[..., None] * z_tau)[:, None, :, :, :, None]
-        onset = np.exp(self.onset_log_mean[..., None] + self.onset_log_sd * z_on)[:, None, :, None, None, :]
-        e = curve.effect(
-            d[:, :, None, None, None, None],
-            peak=self.peak[:, None, :, :, None, None],
-            onset_day=onset,
-            tau=tau,
-            gamma=self.gamma,
-            shape=self.rise_shape,
-        )
-        w = (self.mix[:, :, None] * self.weight)[:, None, :, :, None, None] * w_tau[:, None] * w_on
-        w = np.broadcast_to(w, e.shape).reshape(e.shape[0], e.shape[1], -1)
-        e = e.reshape(e.shape[0], e.shape[1], -1)
-        order = np.argsort(e, axis=-1)
-        e_sorted = np.take_along_axis(e, order, axis=-1)
-        cum = np.cumsum(np.take_along_axis(w, order, axis=-1), axis=-1)
         q = np.atleast_1d(np.asarray(q, float))
-        out = np.empty((e.shape[0], e.shape[1], q.size))
-        for a in range(e.shape[0]):
-            for i in range(e.shape[1]):
-                out[a, i] = np.interp(q, cum[a, i] / cum[a, i, -1], e_sorted[a, i])
+        z_tau, w_tau = standard_normal_nodes(BAND_TAU_NODES)
+        z_on, w_on = standard_normal_nodes(BAND_ONSET_NODES)
+        out = np.empty((self.size, d.shape[1], q.size))
+        for a in range(self.size):
+            w_j = (self.mix[a][:, None] * self.weight[a]).ravel()
+            keep = w_j > BAND_NODE_FLOOR * w_j.max()
+            peak = self.peak[a].ravel()[keep]
+            tau = np.exp(
+                self.log_tau_mean[a].ravel()[keep][:, None] + self.log_tau_sd[a].ravel()[keep][:, None] * z_tau
+            )
+            onset_mean = np.broadcast_to(self.onset_log_mean[a][:, None], self.peak[a].shape).ravel()[keep]
+            onset = np.exp(onset_mean[:, None] + self.onset_log_sd * z_on)
+            e = curve.effect(
+                d[a][:, None, None, None],
+                peak=peak[None, :, None, None],
+                onset_day=onset[None, :, None, :],
+                tau=tau[None, :, :, None],
+                gamma=self.gamma,
+                shape=self.rise_shape,
+            ).reshape(d.shape[1], -1)
+            w = (w_j[keep][:, None, None] * w_tau[:, None] * w_on).ravel()
+            order = np.argsort(e, axis=-1)
+            cum = np.cumsum(w[order], axis=-1)
+            e_sorted = np.take_along_axis(e, order, axis=-1)
+            for i in range(d.shape[1]):
+                out[a, i] = np.interp(q, cum[i] / cum[i, -1], e_sorted[i])
         return out
 
     def peak_day_quantiles(self, q, horizon: float = 120.0) -> np.ndarray:
@@ -320,6 +349,61 @@ def baseline_mix(params: Parameters, baseline_severity: int | None) -> tuple[np.
     return np.array([2.0, 3.0]), np.array([1.0 - p3, p3])
 
 
+def shared_fields(params: Parameters) -> dict:
+    """The cohort fields every patient shares: onset spread, curve shapes and the raters."""
+    return {
+        "onset_log_sd": float(np.exp(params["log_onset_sd"])),
+        "gamma": float(np.exp(params["log_gamma"])),
+        "rise_shape": float(np.exp(params["log_rise_shape"])),
+        "visibility": float(np.exp(params["log_visibility"])),
+        "rater_optimism": {r: float(expit(params[f"logit_{r}_optimism"])) for r in RATERS},
+        "rater_sd": {r: float(np.exp(params[f"log_{r}_sd"])) for r in RATERS},
+    }
+
+
+@dataclass(frozen=True)
+class TreatmentTerms:
+    """The population part of treatments' model, one entry per treatment: log relative dose, mean log tau,
+    mean log onset day."""
+
+    log_rel_dose: np.ndarray
+    log_tau_mean: np.ndarray
+    onset_log_mean: np.ndarray
+    omega: float
+    log_ec50: float
+    hill: float
+
+    def peak(self, z_effect: np.ndarray) -> np.ndarray:
+        """(treatments, nodes) peak effect at sensitivities ``z_effect`` (:func:`wearoff.model.curve.peak_effect`)."""
+        return curve.peak_effect(
+            self.log_rel_dose[:, None] + self.omega * np.asarray(z_effect)[None, :],
+            log_ec50=self.log_ec50,
+            hill=self.hill,
+        )
+
+
+def treatment_terms(params: Parameters, cov: Covariates) -> TreatmentTerms:
+    """The population terms of every covariate row."""
+    log_r = cov.effective_log_dose(params)
+    mu = curve.log_tau(
+        log_r,
+        log_tau_ref=params["log_tau_ref"],
+        beta_dose=params["beta_dose"],
+        log_r_plateau=params["log_r_plateau"],
+        beta_area_activity=params["beta_area_activity"],
+        area_activity=cov.area_activity,
+        duration_offset=cov.duration_offset,
+    )
+    return TreatmentTerms(
+        log_rel_dose=log_r,
+        log_tau_mean=np.asarray(mu, float),
+        onset_log_mean=params["log_onset_median"] + cov.onset_offset,
+        omega=float(np.exp(params["log_omega_effect"])),
+        log_ec50=params["log_ec50"],
+        hill=float(np.exp(params["log_hill"])),
+    )
+
+
 def population_cohorts(
     params: Parameters, cov: Covariates, mix: np.ndarray, baseline_severity: int | None = None
 ) -> Cohorts:
@@ -329,19 +413,11 @@ def population_cohorts(
     n_groups, n_patterns = mix.shape
     z_e, w_e = standard_normal_nodes(N_EFFECT_NODES)
     grades, w_b = baseline_mix(params, baseline_severity)
-    omega = float(np.exp(params["log_omega_effect"]))
-    hill = float(np.exp(params["log_hill"]))
-    log_r = cov.effective_log_dose(params).reshape(n_groups, n_patterns)
-    peak = curve.peak_effect(log_r[..., None] + omega * z_e, log_ec50=params["log_ec50"], hill=hill)
-    mu = curve.log_tau(
-        log_r,
-        log_tau_ref=params["log_tau_ref"],
-        beta_dose=params["beta_dose"],
-        log_r_plateau=params["log_r_plateau"],
-        beta_area_activity=params["beta_area_activity"],
-        area_activity=cov.area_activity.reshape(n_groups, n_patterns),
-        duration_offset=cov.duration_offset.reshape(n_groups, n_patterns),
-    )
+    terms = treatment_terms(params, cov)
+    omega, hill = terms.omega, terms.hill
+    log_r = terms.log_rel_dose.reshape(n_groups, n_patterns)
+    peak = terms.peak(z_e).reshape(n_groups, n_patterns, len(z_e))
+    mu = terms.log_tau_mean.reshape(n_groups, n_patterns)
     # responders: E_max > e_B  <=>  log r + omega z > log EC50 + logit(e_B) / h
     visibility = float(np.exp(params["log_visibility"]))
     thresholds = params["log_ec50"] + logit(curve.effect_needed(curve.HALF_GRADE, grades, visibility)) / hill
@@ -355,12 +431,7 @@ def population_cohorts(
         mix=mix,
         log_tau_mean=np.broadcast_to(mu[..., None], shape),
         log_tau_sd=np.full(shape, float(np.exp(params["log_sigma_tau"]))),
-        onset_log_mean=params["log_onset_median"] + cov.onset_offset.reshape(n_groups, n_patterns),
-        onset_log_sd=float(np.exp(params["log_onset_sd"])),
-        gamma=float(np.exp(params["log_gamma"])),
-        rise_shape=float(np.exp(params["log_rise_shape"])),
-        visibility=visibility,
-        rater_optimism={r: float(expit(params[f"logit_{r}_optimism"])) for r in RATERS},
-        rater_sd={r: float(np.exp(params[f"log_{r}_sd"])) for r in RATERS},
+        onset_log_mean=terms.onset_log_mean.reshape(n_groups, n_patterns),
         responder_share=share,
+        **shared_fields(params),
     )

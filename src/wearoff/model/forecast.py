@@ -1,8 +1,8 @@
 """Forecasts of one or many treatments: the one path every door (CLI, API, pages, batch) goes through.
 
-A forecast integrates over the patients who share the treatment's covariates (population random effects):
-its intervals are the 90 % range *between such patients*, which is what a clinician needs before knowing how
-this patient responds. Personal forecasts replace the population random effects by the patient's posterior.
+A forecast integrates over the patient's random effects: the population's for a new patient (its intervals are
+then the 90 % range *between patients like this one*), or the patient's posterior given their earlier
+treatments and follow-up scores (:mod:`wearoff.model.personal`). Both go the same way.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from wearoff.catalog import Catalog, load_catalog
-from wearoff.model.cohort import Cohorts, population_cohorts
+from wearoff.model.cohort import Cohorts
 from wearoff.model.parameters import Parameters, load_parameters
-from wearoff.model.treatment import Treatment, covariates_for
+from wearoff.model.personal import Episode, patient_posteriors, personal_cohort
+from wearoff.model.treatment import Treatment
 
 QUANTILES = (0.05, 0.5, 0.95)
-CURVE_DAYS = np.arange(0.0, 301.0, 2.0)
+CURVE_DAYS = np.arange(0.0, 301.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Interval:
     def of(cls, values: np.ndarray) -> Interval:
         lower, median, upper = (float(v) for v in values)
         return cls(median, lower, upper)
+
+    @classmethod
+    def maybe(cls, values: np.ndarray) -> Interval | None:
+        """The interval, or None where it is undefined (no patient concerned)."""
+        return cls.of(values) if np.all(np.isfinite(values)) else None
 
 
 @dataclass(frozen=True)
@@ -49,21 +55,22 @@ class Forecast:
     """What the model expects of a treatment.
 
     ``response_share``: patients with any visible response; ``none_mild_at_peak``: patients an investigator
-    would rate none or mild at the peak. Day intervals are among responders: ``onset_day`` (effect half-way
-    to its peak), ``peak_day``, ``wear_off_day`` (back at the pre-treatment grade),
-    ``none_mild_until_day`` (no longer none or mild, among those who reached it) and
-    ``none_mild_back_at_baseline_day`` (when those who reached none/mild are back at baseline).
+    would rate none or mild at the peak. ``wear_off_day`` (back at the pre-treatment grade) and
+    ``none_mild_until_day`` (no longer none or mild) are over all such patients, a non-responder counting as
+    day 0; ``onset_day`` (effect half-way to its peak) and ``peak_day`` are among responders, and
+    ``none_mild_back_at_baseline_day`` among those who reach none or mild (None where nobody does).
     """
 
     treatment: Treatment
     relative_dose: float
     response_share: float
     none_mild_at_peak: float
-    onset_day: Interval
+    onset_day: Interval | None
     peak_day: Interval
     wear_off_day: Interval
+    wear_off_quartiles: tuple[float, float]
     none_mild_until_day: Interval
-    none_mild_back_at_baseline_day: Interval
+    none_mild_back_at_baseline_day: Interval | None
     curve: EffectCurve
 
     def to_dict(self) -> dict:
@@ -72,25 +79,49 @@ class Forecast:
 
 
 def forecast_many(
-    treatments: list[Treatment], params: Parameters | None = None, catalog: Catalog | None = None
+    treatments: list[Treatment],
+    params: Parameters | None = None,
+    catalog: Catalog | None = None,
+    histories: list[list[Episode]] | None = None,
+    *,
+    with_curve: bool = True,
 ) -> list[Forecast]:
-    """Forecast each treatment (validated first: a :class:`TreatmentError` says what is wrong)."""
+    """Forecast each treatment (validated first: a :class:`TreatmentError` says what is wrong).
+
+    ``histories`` gives each patient's earlier treatments and scores (personal forecasts); without it, or with
+    an empty history, a forecast is the population's. ``with_curve=False`` skips the effect curve and its band
+    (batch work that needs only the days).
+    """
     params = params or load_parameters()
     catalog = catalog or load_catalog()
+    histories = histories if histories is not None else [[] for _ in treatments]
+    if len(histories) != len(treatments):
+        raise ValueError("give one history per treatment")
+    # a patient's courses share one history: each distinct history gets one posterior
+    distinct: dict[int, int] = {}
+    for history in histories:
+        distinct.setdefault(id(history), len(distinct))
+    unique = list({id(h): h for h in histories}.values())
+    posteriors = patient_posteriors(params, unique, catalog)
     out = []
-    for t in (t.validated(catalog) for t in treatments):
-        cov = covariates_for([t], params, catalog)
-        cohort = population_cohorts(params, cov, np.ones((1, 1)), t.baseline_severity)
-        out.append(summarise(t, cohort, float(np.exp(cov.effective_log_dose(params)[0]))))
+    for t, history in zip(treatments, histories, strict=True):
+        t = t.validated(catalog)
+        cohort, relative_dose = personal_cohort(params, t, posteriors[distinct[id(history)]], catalog)
+        out.append(summarise(t, cohort, relative_dose, with_curve=with_curve))
     return out
 
 
-def forecast(treatment: Treatment, params: Parameters | None = None, catalog: Catalog | None = None) -> Forecast:
-    """Forecast one treatment."""
-    return forecast_many([treatment], params, catalog)[0]
+def forecast(
+    treatment: Treatment,
+    params: Parameters | None = None,
+    catalog: Catalog | None = None,
+    history: list[Episode] | None = None,
+) -> Forecast:
+    """Forecast one treatment, personalised by the patient's earlier treatments and scores if given."""
+    return forecast_many([treatment], params, catalog, [history or []])[0]
 
 
-def summarise(t: Treatment, cohort: Cohorts, relative_dose: float) -> Forecast:
+def summarise(t: Treatment, cohort: Cohorts, relative_dose: float, *, with_curve: bool = True) -> Forecast:
     """The forecast of a treatment from its cohort (population or a patient's posterior)."""
     q = list(QUANTILES)
     responders = float(cohort.responders()[0])
@@ -98,21 +129,23 @@ def summarise(t: Treatment, cohort: Cohorts, relative_dose: float) -> Forecast:
     onset = cohort.onset_cdf(onset_days)[0] / max(responders, 1e-12)
     onset_iv = np.interp(q, onset, onset_days) if responders > 0 else np.full(3, np.nan)
     none_mild = cohort.reaching("none_mild")
-    band = cohort.effect_quantiles(CURVE_DAYS, q)[0]
+    band = cohort.effect_quantiles(CURVE_DAYS, q)[0] if with_curve else np.empty((0, 3))
     peak_days = cohort.peak_day_quantiles(q)[0]
     peak_day = float(peak_days[1])
+    wear_off = cohort.quantile([0.05, 0.25, 0.5, 0.75, 0.95], among_responders=False)[0]
     return Forecast(
         treatment=t,
         relative_dose=relative_dose,
         response_share=responders,
         none_mild_at_peak=float(cohort.rated_share([peak_day], "inv", 0, none_or_mild=True)[0, 0]),
-        onset_day=Interval.of(onset_iv),
+        onset_day=Interval.maybe(onset_iv),
         peak_day=Interval.of(peak_days),
-        wear_off_day=Interval.of(cohort.quantile(q)[0]),
-        none_mild_until_day=Interval.of(cohort.quantile(q, "none_mild")[0]),
-        none_mild_back_at_baseline_day=Interval.of(none_mild.quantile(q)[0]),
+        wear_off_day=Interval.of(wear_off[[0, 2, 4]]),
+        wear_off_quartiles=(float(wear_off[1]), float(wear_off[3])),
+        none_mild_until_day=Interval.of(cohort.quantile(q, "none_mild", among_responders=False)[0]),
+        none_mild_back_at_baseline_day=Interval.maybe(none_mild.quantile(q)[0]),
         curve=EffectCurve(
-            days=CURVE_DAYS.tolist(),
+            days=CURVE_DAYS.tolist() if with_curve else [],
             median=band[:, 1].tolist(),
             lower90=band[:, 0].tolist(),
             upper90=band[:, 2].tolist(),

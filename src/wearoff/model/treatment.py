@@ -39,8 +39,8 @@ class Treatment:
 
     ``units`` are in the product's own units (per side where the area's catalogue entry says ``per_side``).
     ``antibody_fraction`` is the share of the dose neutralised by antibodies (0 for almost every patient).
-    ``baseline_severity`` (2 or 3 at maximal contraction) is the patient's pre-treatment score if known;
-    unknown, the model uses the trial mix of moderate and severe.
+    ``baseline_severity`` (1-3 at maximal contraction) is the patient's untreated score if known; unknown, the
+    model uses the trial mix of moderate (2) and severe (3).
     """
 
     product: str
@@ -81,8 +81,8 @@ class Treatment:
             raise TreatmentError(f"prior treatments must be a whole number >= 0, not {self.prior_treatments!r}")
         if not 0.0 <= self.antibody_fraction < 1.0:
             raise TreatmentError(f"antibody fraction must be in [0, 1), not {self.antibody_fraction:g}")
-        if self.baseline_severity not in (None, 2, 3):
-            raise TreatmentError(f"baseline severity must be 2 or 3, not {self.baseline_severity!r}")
+        if self.baseline_severity not in (None, 1, 2, 3):
+            raise TreatmentError(f"baseline severity must be 1, 2 or 3, not {self.baseline_severity!r}")
         return self
 
 

@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
 from scipy.stats import beta
 
-from wearoff.inference.calibrate import HeldOutRow
+from wearoff.inference.calibrate import RowPrediction
 from wearoff.inference.evidence import EvidenceRow
 from wearoff.model.arms import Arm, predict_arms
 from wearoff.model.endpoints import ENDPOINTS
@@ -153,7 +153,7 @@ def _log_ticks(ax: plt.Axes, low: float, high: float, axis: str = "x") -> None:
 def _curve_panel(
     ax: plt.Axes,
     code: str,
-    rows: Sequence[HeldOutRow],
+    rows: Sequence[RowPrediction],
     curves: Mapping[Arm, tuple],
     colors: Mapping[Arm, str],
     xmax: float,
@@ -193,7 +193,7 @@ def _curve_panel(
 
 
 def _day_panel(
-    ax: plt.Axes, rows: Sequence[HeldOutRow], held_out: Mapping[int, HeldOutRow], labels: Mapping[Arm, str]
+    ax: plt.Axes, rows: Sequence[RowPrediction], held_out: Mapping[int, RowPrediction], labels: Mapping[Arm, str]
 ) -> None:
     values: list[float] = []
     for i, h in enumerate(rows):
@@ -259,8 +259,8 @@ def _day_panel(
 
 def plot_study(
     study: str,
-    in_sample: Sequence[HeldOutRow],
-    held_out: Mapping[int, HeldOutRow],
+    in_sample: Sequence[RowPrediction],
+    held_out: Mapping[int, RowPrediction],
     params: Parameters,
     path: Path,
 ) -> None:
@@ -337,7 +337,7 @@ def plot_study(
         plt.close(fig)
 
 
-def plot_calibration(held_out: Sequence[HeldOutRow], path: Path) -> None:
+def plot_calibration(held_out: Sequence[RowPrediction], path: Path) -> None:
     """Held-out prediction (with its 90 % interval) against the observed value: percent rows, then day rows."""
     finite = [h for h in held_out if h.row.value is not None and math.isfinite(h.predicted)]
     percent = [h for h in finite if ENDPOINTS[h.row.endpoint].unit == "percent"]
@@ -366,11 +366,11 @@ def plot_calibration(held_out: Sequence[HeldOutRow], path: Path) -> None:
         plt.close(fig)
 
 
-def _covers(h: HeldOutRow) -> bool:
+def _covers(h: RowPrediction) -> bool:
     return h.row.value is not None and bool(h.lower90 <= h.row.value <= h.upper90)
 
 
-def _calibration_panel(ax: plt.Axes, rows: Sequence[HeldOutRow], *, log: bool) -> None:
+def _calibration_panel(ax: plt.Axes, rows: Sequence[RowPrediction], *, log: bool) -> None:
     kind = "durations and onset days" if log else "responder rates"
     covered = sum(_covers(h) for h in rows)
     title = f"{kind}: {covered}/{len(rows)} intervals cover" if rows else f"{kind}: no rows"

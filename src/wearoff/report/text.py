@@ -8,7 +8,9 @@ from rich.table import Table
 from wearoff.model.forecast import Forecast, Interval
 
 
-def _days(iv: Interval) -> str:
+def _days(iv: Interval | None) -> str:
+    if iv is None:
+        return "no response expected"
     return f"day {iv.median:.0f}  (90 %: {iv.lower90:.0f}-{iv.upper90:.0f})"
 
 
@@ -32,8 +34,16 @@ def print_forecast(console: Console, f: Forecast) -> None:
     table.add_row("peak", _days(f.peak_day))
     table.add_row("still none/mild until", _weeks(f.none_mild_until_day))
     table.add_row("wear-off (back at baseline)", _weeks(f.wear_off_day))
-    table.add_row("half of none/mild patients back at baseline", f"day {f.none_mild_back_at_baseline_day.median:.0f}")
+    back = f.none_mild_back_at_baseline_day
+    table.add_row("half of none/mild patients back at baseline", f"day {back.median:.0f}" if back else "none reach it")
     console.print(table)
+    if f.response_share < 0.5:
+        console.print(
+            f"[bold yellow]warning:[/] only {100 * f.response_share:.0f} % of patients respond at this dose "
+            f"(relative dose {f.relative_dose:.2f}); a wear-off of day 0 means no visible effect."
+        )
+    if t.age is not None:
+        console.print("[dim]Age is recorded but changes nothing: the evidence gives no age effect.[/]")
     console.print(
         "[dim]Intervals are the 90 % range between patients like this one. Decision support for qualified "
         "professionals; parameters and their sources: wearoff.data (priors.toml, parameters.json).[/]"

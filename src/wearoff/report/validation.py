@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from wearoff import __version__
-from wearoff.inference.calibrate import HeldOutRow
+from wearoff.inference.calibrate import RowPrediction
 from wearoff.inference.evidence import EvidenceRow
 from wearoff.inference.metrics import Accuracy
 from wearoff.inference.workflow import ValidationRun, validation_run
@@ -123,7 +123,7 @@ def _days(value: float) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
-def _interval(h: HeldOutRow | None) -> str:
+def _interval(h: RowPrediction | None) -> str:
     if h is None or not (math.isfinite(h.lower90) and math.isfinite(h.upper90)):
         return "—"
     if ENDPOINTS[h.row.endpoint].unit == "percent":
@@ -131,7 +131,7 @@ def _interval(h: HeldOutRow | None) -> str:
     return f"{_days(h.lower90)}–{_days(h.upper90)} d"
 
 
-def _covers(h: HeldOutRow | None) -> bool | None:
+def _covers(h: RowPrediction | None) -> bool | None:
     if h is None or h.row.value is None or not math.isfinite(h.predicted):
         return None
     return bool(h.lower90 <= h.row.value <= h.upper90)  # the bounds may be numpy floats
@@ -250,7 +250,7 @@ def unpredicted(rows: list[EvidenceRow]) -> list[Unpredicted]:
     return sorted(out, key=lambda u: (-u.count, u.reason))
 
 
-def _study_section(study: str, slug: str, rows: list[HeldOutRow], held: dict[int, HeldOutRow]) -> StudySection:
+def _study_section(study: str, slug: str, rows: list[RowPrediction], held: dict[int, RowPrediction]) -> StudySection:
     arms = [h.row.arm for h in rows if h.row.arm is not None]
     scored = [_covers(held.get(h.row.line)) for h in rows]
     return StudySection(
@@ -285,7 +285,7 @@ def render_report(run: ValidationRun, output: Path, evidence_name: str, *, conso
     """Write ``output/report.html`` and its figures for a validation run; return the HTML file's path."""
     console = console or Console(quiet=True)
     output.mkdir(parents=True, exist_ok=True)
-    by_study: dict[str, list[HeldOutRow]] = defaultdict(list)
+    by_study: dict[str, list[RowPrediction]] = defaultdict(list)
     for h in run.in_sample:
         by_study[h.row.study].append(h)
     studies = list(dict.fromkeys(r.study for r in run.rows))

@@ -1,62 +1,23 @@
-"""The ``wearoff`` command line (Typer). Errors print one line and exit with code 2."""
+"""Commands of the model: forecasts, published arms, calibration, validation and simulated clinics."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-app = typer.Typer(
-    help="Predict, explain and help extend how long botulinum toxin treatments last.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from wearoff.cli.apps import app, arms_app, simulate_app
+from wearoff.cli.common import (
+    DEFAULT_EVIDENCE,
+    EvidenceOption,
+    console,
+    parse_number,
+    progress_bar,
+    user_errors,
 )
-arms_app = typer.Typer(help="Published trial arms: predict arm-level outcomes.", no_args_is_help=True)
-app.add_typer(arms_app, name="arms")
-
-console = Console()
-err_console = Console(stderr=True)
-
-DEFAULT_EVIDENCE = Path(os.environ.get("WEAROFF_EVIDENCE", "../shared/evidence/arms.csv"))
-EvidenceOption = Annotated[
-    Path, typer.Option("--evidence", help="Published arms CSV (env WEAROFF_EVIDENCE).", show_default=True)
-]
-
-
-def fail(message: str) -> NoReturn:
-    """Print a one-line error and exit with code 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the package's input errors into one-line messages with exit code 2."""
-    from wearoff.catalog import CatalogError
-    from wearoff.inference.evidence import EvidenceError
-    from wearoff.model.treatment import TreatmentError
-
-    try:
-        yield
-    except (CatalogError, EvidenceError, TreatmentError) as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
-
-
-def _number(text: str, what: str, cast: Callable[[str], float] = float) -> float:
-    try:
-        return cast(text)
-    except ValueError:
-        fail(f"{what} must be a number, not {text!r}")
 
 
 @app.command("forecast")
@@ -68,7 +29,7 @@ def forecast_command(
     age: Annotated[str | None, typer.Option(help="Age in years.")] = None,
     activity: Annotated[str, typer.Option(help="Physical activity: low, moderate or high.")] = "moderate",
     prior_treatments: Annotated[str, typer.Option(help="Earlier regular treatments of this area.")] = "0",
-    baseline: Annotated[str | None, typer.Option(help="Pre-treatment severity (2 or 3), if known.")] = None,
+    baseline: Annotated[str | None, typer.Option(help="Untreated severity (1-3), if known.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the forecast as JSON.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the effect curve to this PNG file.")] = None,
 ) -> None:
@@ -80,12 +41,12 @@ def forecast_command(
         treatment = Treatment(
             product=product,
             area=area,
-            units=_number(units, "units"),
+            units=parse_number(units, "units"),
             sex=sex,  # type: ignore[arg-type]
-            age=_number(age, "age") if age is not None else None,
+            age=parse_number(age, "age") if age is not None else None,
             activity=activity,  # type: ignore[arg-type]
-            prior_treatments=int(_number(prior_treatments, "prior treatments", int)),
-            baseline_severity=int(_number(baseline, "baseline", int)) if baseline is not None else None,
+            prior_treatments=int(parse_number(prior_treatments, "prior treatments", int)),
+            baseline_severity=int(parse_number(baseline, "baseline", int)) if baseline is not None else None,
         )
         result = forecast(treatment)
         if plot is not None:
@@ -148,5 +109,20 @@ def validate_command(
     console.print(f"report written to {path}")
 
 
-def main() -> None:  # pragma: no cover - console script entry
-    app()
+@simulate_app.command("clinic")
+def simulate_clinic_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the CSV files.")],
+    patients: Annotated[int, typer.Option(min=1, help="Number of patients.")] = 2000,
+    years: Annotated[float, typer.Option(min=0.1, help="Years of treatments.")] = 3.0,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator (same seed, same clinic).")] = 0,
+) -> None:
+    """Simulate a clinic's records (patients, treatments, assessments) and the true wear-off days (truth.csv)."""
+    from wearoff.simulation.clinic import simulate_clinic, write_clinic
+
+    with progress_bar("simulating patients", patients) as advance:
+        clinic = simulate_clinic(patients, years, seed, progress=advance)
+    write_clinic(clinic, output)
+    console.print(
+        f"{len(clinic.patients)} patients, {len(clinic.treatments)} treatments, {len(clinic.assessments)} scores "
+        f"written to {output} (truth in truth.csv)"
+    )

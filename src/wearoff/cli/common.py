@@ -1,0 +1,68 @@
+"""What every command shares: the consoles, one-line errors with exit code 2, progress bars, number parsing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_EVIDENCE = Path(os.environ.get("WEAROFF_EVIDENCE", "../shared/evidence/arms.csv"))
+EvidenceOption = Annotated[
+    Path, typer.Option("--evidence", help="Published arms CSV (env WEAROFF_EVIDENCE).", show_default=True)
+]
+
+
+def fail(message: str) -> NoReturn:
+    """Print a one-line error and exit with code 2."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the package's input errors into one-line messages with exit code 2."""
+    from wearoff.catalog import CatalogError
+    from wearoff.inference.evidence import EvidenceError
+    from wearoff.model.treatment import TreatmentError
+
+    try:
+        yield
+    except (CatalogError, EvidenceError, TreatmentError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+def parse_number(text: str, what: str, cast: Callable[[str], float] = float) -> float:
+    try:
+        return cast(text)
+    except ValueError:
+        fail(f"{what} must be a number, not {text!r}")
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr; yields a function that advances it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+# --- clinic records: `wearoff db init|upgrade`, `wearoff import`, `wearoff export` ----------------------------------

@@ -1,0 +1,189 @@
+"""Commands of the clinic records: the database, CSV exchange and forecasts for a clinic's patients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wearoff.cli.apps import app, db_app
+from wearoff.cli.common import console, err_console, fail, progress_bar, user_errors
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL of the records database (default: env WEAROFF_DATABASE_URL, else wearoff.db in the "
+        "user data folder).",
+        show_default=False,
+    ),
+]
+ClinicOption = Annotated[str, typer.Option("--clinic", help="The clinic the patient and treatment ids belong to.")]
+
+
+@contextmanager
+def records_errors(url: str) -> Iterator[None]:
+    """Turn records and database errors into one-line messages with exit code 2 (passwords masked)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from wearoff.records import RecordsError
+    from wearoff.records.db import mask_url
+
+    try:
+        yield
+    except RecordsError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip()
+        fail(f"database {mask_url(url)}: {cause.splitlines()[0] if cause else type(exc).__name__}")
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+@contextmanager
+def _records_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A transient Rich progress bar on stderr when it is a terminal; yields ``progress(task, done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err_console.is_terminal:
+        yield lambda task, done, total: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(task: str, done: int, total: int) -> None:
+            if task not in tasks:
+                tasks[task] = bar.add_task(task, total=total)
+            bar.update(tasks[task], completed=done, total=total)  # type: ignore[arg-type]
+
+        yield progress
+
+
+def _migrate(database_url: str | None) -> None:
+    from wearoff.records import db
+
+    url = database_url or db.database_url()
+    with records_errors(url):
+        before = db.current_revision(url)
+        after = db.upgrade(url)
+    if before == after:
+        console.print(f"records database {db.mask_url(url)} is at the latest schema ({after})", highlight=False)
+    else:
+        console.print(
+            f"records database {db.mask_url(url)} migrated from {before or 'empty'} to {after}", highlight=False
+        )
+
+
+@db_app.command("init")
+def db_init_command(database_url: DatabaseUrlOption = None) -> None:
+    """Create the records tables (runs every migration; a database already set up is left as it is)."""
+    _migrate(database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(database_url: DatabaseUrlOption = None) -> None:
+    """Bring the records database to the latest schema (run after installing a new wearoff)."""
+    _migrate(database_url)
+
+
+@app.command("import")
+def import_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with patients.csv, treatments.csv and assessments.csv.")],
+    clinic: ClinicOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Import a records folder, all or nothing: any bad row is reported (file:line: column: why), nothing stored."""
+    from wearoff.records import RecordsImportError, csv_io, db
+
+    url = database_url or db.database_url()
+    with records_errors(url):
+        engine = db.make_engine(url)
+        try:
+            db.check_schema(engine)
+            with _records_progress() as progress, db.session_scope(engine) as session:
+                report = csv_io.import_folder(session, folder, clinic, progress=progress)
+        except RecordsImportError as exc:
+            for error in exc.errors:
+                err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+            fail(f"{exc.bad_rows} bad row(s) in {folder}, {len(exc.errors)} problem(s); nothing was imported")
+        finally:
+            engine.dispose()
+    for warning in report.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("export")
+def export_command(
+    folder: Annotated[Path, typer.Argument(help="Folder to write patients.csv, treatments.csv, assessments.csv to.")],
+    clinic: ClinicOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Export a clinic's records as CSV in the import contract (voided records left out)."""
+    from wearoff.records import csv_io, db
+
+    url = database_url or db.database_url()
+    with records_errors(url):
+        engine = db.make_engine(url)
+        try:
+            db.check_schema(engine)
+            with _records_progress() as progress, db.session_scope(engine) as session:
+                report = csv_io.export_folder(session, folder, clinic, progress=progress)
+        finally:
+            engine.dispose()
+    console.print(
+        f"exported {report.patients} patients, {report.treatments} treatments and {report.assessments} assessments "
+        f"of clinic {clinic!r} to {folder}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command("forecast-records")
+def forecast_records_command(
+    folder: Annotated[Path, typer.Argument(help="Records folder (patients.csv, treatments.csv, assessments.csv).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Forecast as of this date (YYYY-MM-DD).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
+    population_only: Annotated[
+        bool, typer.Option("--population-only", help="Ignore each patient's own history (the baseline).")
+    ] = False,
+) -> None:
+    """Forecast the latest treatment of every patient and area, using only records dated on or before --as-of."""
+    import csv
+    import datetime as dt
+
+    from wearoff.plan.records_forecast import CSV_COLUMNS, forecast_records
+    from wearoff.records.csv_io import read_folder
+    from wearoff.records.errors import RecordsError, RecordsImportError
+
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        fail(f"--as-of must be a date YYYY-MM-DD, not {as_of!r}")
+    try:
+        histories = read_folder(folder)
+    except RecordsImportError as exc:
+        for e in exc.errors:
+            err_console.print(f"{e.file}:{e.line}: {e.column}: {e.message}", highlight=False, soft_wrap=True)
+        fail(f"{len(exc.errors)} bad rows in {folder}; nothing forecast")
+    except RecordsError as exc:
+        fail(str(exc))
+    with progress_bar("forecasting patients", len(histories)) as advance, user_errors():
+        rows = forecast_records(histories, day, population_only=population_only, progress=advance)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(r.csv_row() for r in rows)
+    kind = "population" if population_only else "personal"
+    console.print(f"{len(rows)} {kind} forecasts ({len(histories)} patients) written to {output}")

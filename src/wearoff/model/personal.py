@@ -1,0 +1,246 @@
+r"""Personal forecasts: a patient's own follow-up scores update the model for their next treatment.
+
+The population model's patient random effects become a posterior on a grid. The patient carries two random
+effects, shared by all their treatments: sensitivity :math:`z_E` and a duration effect :math:`z_b`. Each
+treatment *k* adds its own deviation :math:`\varepsilon_k`:
+
+.. math:: \log\tau_{k} = \mu_k + \sigma_b z_b + \sigma_w \varepsilon_k,\qquad
+          \sigma_b^2 = \rho_{icc}\,\sigma_\tau^2,\ \sigma_w^2 = (1 - \rho_{icc})\,\sigma_\tau^2
+
+so the population spread :math:`\sigma_\tau` is unchanged and :math:`\rho_{icc}` (``duration_icc``) says how much
+of it repeats. Every follow-up score (severity 0-3 at maximal contraction, by the clinician or the patient) on
+day *t* after treatment *k* has the likelihood of the rater model (:mod:`wearoff.model.cohort`):
+
+.. math:: P(\text{severity} \le s) = P(\text{scored at least } B - s \text{ grades better} \mid \Delta(t))
+
+with *B* the pre-treatment severity. A wear-off between two visits is thus interval-censored by the scores
+themselves: the last visit with effect and the first back at baseline. The posterior over the grid is
+
+.. math:: p(z_E, z_b \mid \text{history}) \propto \phi(z_E)\,\phi(z_b)
+          \prod_k \int \prod_{t} P(s_{kt} \mid z_E, z_b, \varepsilon)\,\phi(\varepsilon)\,d\varepsilon
+
+and the next treatment's cohort carries it (:func:`personal_cohort`). With no history the posterior is the
+prior and the forecast is the population's: one path for both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtr
+
+from wearoff.catalog import Catalog
+from wearoff.model import curve
+from wearoff.model.cohort import (
+    RATERS,
+    Cohorts,
+    baseline_mix,
+    shared_fields,
+    standard_normal_nodes,
+    treatment_terms,
+)
+from wearoff.model.parameters import Parameters
+from wearoff.model.treatment import Treatment, covariates_for
+
+N_PATIENT_EFFECT_NODES = 16
+N_PATIENT_DURATION_NODES = 16
+N_EPISODE_NODES = 7
+NODE_WEIGHT_FLOOR = 1e-9
+"""Grid nodes of a forecast's cohort carrying less weight than this are dropped (no quantile can feel them)."""
+RATER_CODES = {"clinician": "inv", "patient": "subj"}
+"""Record rater names and the model's raters: clinicians score like trial investigators, patients like trial
+patients (their optimism included)."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A follow-up score: ``day`` after the treatment, severity 0-3 at maximal contraction, who rated it."""
+
+    day: float
+    severity: int
+    rater: str = "clinician"
+
+
+@dataclass(frozen=True)
+class Episode:
+    """An earlier treatment of the patient and the scores that followed it (until the next treatment)."""
+
+    treatment: Treatment
+    observations: tuple[Observation, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatientPosterior:
+    """Weights over the grid of the patient's random effects (sensitivity x duration), summing to 1."""
+
+    z_effect: np.ndarray
+    z_duration: np.ndarray
+    weights: np.ndarray = field(repr=False)
+    episodes: int = 0
+    observations: int = 0
+
+    @classmethod
+    def prior(cls) -> PatientPosterior:
+        z_e, w_e = standard_normal_nodes(N_PATIENT_EFFECT_NODES)
+        z_b, w_b = standard_normal_nodes(N_PATIENT_DURATION_NODES)
+        return cls(z_e, z_b, np.outer(w_e, w_b))
+
+    def mean_duration_effect(self) -> float:
+        """Posterior mean of the patient's duration effect :math:`z_b` (0 for the population)."""
+        return float(np.sum(self.weights.sum(axis=0) * self.z_duration))
+
+
+def duration_spreads(params: Parameters) -> tuple[float, float]:
+    """(sigma_b, sigma_w): the patient's and the treatment's share of the spread of log duration."""
+    sigma = math.exp(params["log_sigma_tau"])
+    icc = min(max(params["duration_icc"], 0.0), 1.0)
+    return sigma * math.sqrt(icc), sigma * math.sqrt(1.0 - icc)
+
+
+def _severity_probability(
+    improvement: np.ndarray, baseline: float, severity: np.ndarray, optimism: np.ndarray, sd: np.ndarray
+) -> np.ndarray:
+    """P(each rater scores the observed severity) given the true improvement in grades (the cohort's rater model).
+
+    ``improvement`` has the observations on its first axis; ``severity``, ``optimism`` and ``sd`` are one per
+    observation. A severity of 3 also takes every score worse than the untreated one.
+    """
+    shape = (-1,) + (1,) * (improvement.ndim - 1)
+    severity, optimism, sd = (np.asarray(a, float).reshape(shape) for a in (severity, optimism, sd))
+
+    def at_most(s: np.ndarray) -> np.ndarray:
+        need = baseline - s
+        honest = ndtr((improvement - (need - 0.5)) / sd)
+        hopeful = ndtr((improvement + 1.0 - (need - 0.5)) / sd)
+        p = (1.0 - optimism) * honest + optimism * hopeful
+        return np.where(s >= 3, 1.0, np.where(s < 0, 0.0, p))
+
+    return np.clip(at_most(severity) - at_most(severity - 1), 1e-12, 1.0)
+
+
+EPISODE_CHUNK = 256
+"""Episodes whose likelihoods are computed together (bounds the memory of the batched arrays)."""
+
+
+def _grade_weights(params: Parameters, episodes: list[Episode]) -> np.ndarray:
+    """(K, 3) weights of the untreated grades 1, 2, 3 of each episode: its own, or the trial mix."""
+    out = np.zeros((len(episodes), 3))
+    for k, episode in enumerate(episodes):
+        grades, weights = baseline_mix(params, episode.treatment.baseline_severity)
+        out[k, grades.astype(int) - 1] = weights
+    return out
+
+
+def _episodes_log_likelihood(
+    params: Parameters, episodes: list[Episode], prior: PatientPosterior, catalog: Catalog | None
+) -> np.ndarray:
+    """(K, nE, nB) log-likelihood of each episode's scores at every grid node, batched over episodes."""
+    fields = shared_fields(params)
+    sigma_b, sigma_w = duration_spreads(params)
+    z_eps, w_eps = standard_normal_nodes(N_EPISODE_NODES)
+    out = np.empty((len(episodes), len(prior.z_effect), len(prior.z_duration)))
+    for start in range(0, len(episodes), EPISODE_CHUNK):
+        chunk = episodes[start : start + EPISODE_CHUNK]
+        terms = treatment_terms(params, covariates_for([e.treatment for e in chunk], params, catalog))
+        peak = terms.peak(prior.z_effect)  # (K, nE)
+        tau = np.exp(
+            terms.log_tau_mean[:, None, None] + sigma_b * prior.z_duration[None, :, None] + sigma_w * z_eps
+        )  # (K, nB, nEps)
+        owner = np.repeat(np.arange(len(chunk)), [len(e.observations) for e in chunk])
+        observations = [o for e in chunk for o in e.observations]
+        raters = [RATER_CODES.get(o.rater, o.rater) for o in observations]
+        days = np.array([o.day for o in observations], float)
+        severity = np.array([o.severity for o in observations], float)
+        optimism = np.array([fields["rater_optimism"][r] for r in raters])
+        sd = np.array([fields["rater_sd"][r] for r in raters])
+        # effect at each (observation, sensitivity node, duration node, treatment node)
+        e = curve.effect(
+            days[:, None, None, None],
+            peak=peak[owner][:, :, None, None],
+            onset_day=np.exp(terms.onset_log_mean[owner])[:, None, None, None],
+            tau=tau[owner][:, None, :, :],
+            gamma=fields["gamma"],
+            shape=fields["rise_shape"],
+        )
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        grade_weights = _grade_weights(params, chunk)
+        like = np.zeros((len(chunk), len(prior.z_effect), len(prior.z_duration)))
+        for g in (1, 2, 3):
+            if not grade_weights[:, g - 1].any():
+                continue
+            improvement = curve.improvement(e, np.asarray(float(g)), fields["visibility"])
+            log_p = np.log(_severity_probability(improvement, float(g), severity, optimism, sd))
+            per_episode = np.add.reduceat(log_p, starts, axis=0)  # (K, nE, nB, nEps)
+            like += grade_weights[:, g - 1, None, None] * np.sum(np.exp(per_episode) * w_eps, axis=-1)
+        out[start : start + len(chunk)] = np.log(np.maximum(like, 1e-300))
+    return out
+
+
+def _check(observation: Observation) -> None:
+    if observation.rater not in RATER_CODES and observation.rater not in RATERS:
+        raise ValueError(f"rater must be clinician or patient, not {observation.rater!r}")
+    if observation.severity not in (0, 1, 2, 3):
+        raise ValueError(f"severity must be 0, 1, 2 or 3, not {observation.severity!r}")
+
+
+def patient_posteriors(
+    params: Parameters, histories: list[list[Episode]], catalog: Catalog | None = None
+) -> list[PatientPosterior]:
+    """The posterior of each patient's random effects given their earlier treatments and scores (batched)."""
+    prior = PatientPosterior.prior()
+    scored = [(i, e) for i, history in enumerate(histories) for e in history if e.observations]
+    for _, episode in scored:
+        for observation in episode.observations:
+            _check(observation)
+    log_post = np.broadcast_to(np.log(prior.weights), (len(histories), *prior.weights.shape)).copy()
+    if scored:
+        owners = np.array([i for i, _ in scored])
+        np.add.at(log_post, owners, _episodes_log_likelihood(params, [e for _, e in scored], prior, catalog))
+    out = []
+    for history, log_w in zip(histories, log_post, strict=True):
+        weights = np.exp(log_w - log_w.max())
+        n_obs = sum(len(e.observations) for e in history)
+        out.append(PatientPosterior(prior.z_effect, prior.z_duration, weights / weights.sum(), len(history), n_obs))
+    return out
+
+
+def patient_posterior(
+    params: Parameters, episodes: list[Episode] | tuple[Episode, ...], catalog: Catalog | None = None
+) -> PatientPosterior:
+    """The posterior of a patient's random effects given their earlier treatments and scores."""
+    return patient_posteriors(params, [list(episodes)], catalog)[0]
+
+
+def personal_cohort(
+    params: Parameters, treatment: Treatment, posterior: PatientPosterior, catalog: Catalog | None = None
+) -> tuple[Cohorts, float]:
+    """The cohort of the next treatment for this patient, and its relative dose."""
+    terms = treatment_terms(params, covariates_for([treatment], params, catalog))
+    peak = terms.peak(posterior.z_effect)[0]
+    sigma_b, sigma_w = duration_spreads(params)
+    grades, w_grades = baseline_mix(params, treatment.baseline_severity)
+    n_e, n_b, n_g = len(posterior.z_effect), len(posterior.z_duration), len(grades)
+    shape = (1, 1, n_e * n_b * n_g)
+    peak_j = np.broadcast_to(peak[:, None, None], (n_e, n_b, n_g)).reshape(shape)
+    mean_j = np.broadcast_to(
+        (terms.log_tau_mean[0] + sigma_b * posterior.z_duration)[None, :, None], (n_e, n_b, n_g)
+    ).reshape(shape)
+    weight_j = (posterior.weights[:, :, None] * w_grades[None, None, :]).reshape(shape)
+    grade_j = np.broadcast_to(grades[None, None, :], (n_e, n_b, n_g)).reshape(shape)
+    keep = weight_j[0, 0] > NODE_WEIGHT_FLOOR  # nodes a forecast cannot feel: dropped, the rest renormalised
+    peak_j, mean_j, grade_j = (a[..., keep] for a in (peak_j, mean_j, grade_j))
+    weight_j = weight_j[..., keep] / weight_j[..., keep].sum()
+    shape = (1, 1, int(keep.sum()))
+    cohort = Cohorts(
+        peak=peak_j,
+        baseline=grade_j,
+        weight=weight_j,
+        mix=np.ones((1, 1)),
+        log_tau_mean=mean_j,
+        log_tau_sd=np.full(shape, max(sigma_w, 1e-3)),
+        onset_log_mean=terms.onset_log_mean[:1, None],
+        **shared_fields(params),
+    )
+    return cohort, math.exp(float(terms.log_rel_dose[0]))

@@ -1,0 +1,1 @@
+"""Synthetic clinics drawn from the model: records with known truth, to test forecasts against."""

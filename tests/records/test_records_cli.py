@@ -1,0 +1,95 @@
+"""The records commands: `wearoff db init|upgrade`, `wearoff import`, `wearoff export`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wearoff.cli import app
+from wearoff.records.db import make_engine, mask_url
+
+from .conftest import GOOD, count_rows, read_folder, wipe, write_folder
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def url(empty_database_url: str) -> Iterator[str]:
+    """The module's database, initialised through the CLI; emptied after the test."""
+    result = runner.invoke(app, ["db", "init", "--database-url", empty_database_url])
+    assert result.exit_code == 0, result.output
+    assert mask_url(empty_database_url) in result.output
+    yield empty_database_url
+    engine = make_engine(empty_database_url)
+    wipe(engine)
+    engine.dispose()
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        return count_rows(engine)
+    finally:
+        engine.dispose()
+
+
+def test_db_init_and_upgrade_mask_the_password(url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "latest schema (0001)" in result.output
+    if ":postgres@" in url:  # the PostgreSQL test URL carries a password
+        assert ":***@" in result.output and ":postgres@" not in result.output
+
+
+def test_import_then_export(url: str, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "in", GOOD)
+    result = runner.invoke(app, ["import", str(folder), "--clinic", "north", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "added 3 patients, 5 treatments (4 sessions), 6 assessments" in result.output
+    result = runner.invoke(app, ["import", str(folder), "--clinic", "north", "--database-url", url])
+    assert result.exit_code == 0 and "added 0 patients" in result.output
+    result = runner.invoke(app, ["export", str(tmp_path / "out"), "--clinic", "north", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert read_folder(tmp_path / "out") == GOOD
+
+
+def test_import_of_a_bad_folder_prints_every_bad_row_and_stores_nothing(url: str, tmp_path: Path) -> None:
+    files = dict(GOOD)
+    files["treatments.csv"] += "T6,P001,2024-06-01,onabotulinumtoxinA,glabellar,-5,,,,\n"
+    files["assessments.csv"] += "P9,glabellar,2024-06-01,1,clinician,\nP001,glabellar,2024-06-02,4,clinician,\n"
+    folder = write_folder(tmp_path / "bad", files)
+    before = _counts(url)
+    result = runner.invoke(app, ["import", str(folder), "--database-url", url])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[0].startswith("treatments.csv:7: units: units must be positive")
+    assert lines[1].startswith("assessments.csv:8: patient_id: patient 'P9' is neither")
+    assert lines[2].startswith("assessments.csv:9: severity: severity 4 is outside 0-3")
+    assert lines[3] == f"error: 3 bad row(s) in {folder}, 3 problem(s); nothing was imported"
+    assert len(lines) == 4 and "Traceback" not in result.output
+    assert _counts(url) == before
+
+
+def test_import_into_an_uninitialised_database_says_what_to_do(tmp_path: Path) -> None:
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = runner.invoke(app, ["import", str(write_folder(tmp_path / "in", GOOD)), "--database-url", fresh])
+    assert result.exit_code == 2
+    assert "run `wearoff db init` first" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_export_of_an_unknown_clinic_and_a_missing_folder_fail_in_one_line(url: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["export", str(tmp_path / "out"), "--clinic", "nope", "--database-url", url])
+    assert result.exit_code == 2 and "no clinic named 'nope'" in result.output
+    result = runner.invoke(app, ["import", str(tmp_path / "missing"), "--database-url", url])
+    assert result.exit_code == 2 and "is not a folder" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_env_var_selects_the_database(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEAROFF_DATABASE_URL", url)
+    result = runner.invoke(app, ["import", str(write_folder(tmp_path / "in", GOOD))])
+    assert result.exit_code == 0, result.output
+    assert _counts(url)["patient"] == 3

@@ -1,0 +1,60 @@
+"""Personal forecasts: the patient's own scores move the forecast, and no history means the population's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wearoff.model.forecast import forecast
+from wearoff.model.personal import Episode, Observation, PatientPosterior, patient_posterior
+from wearoff.model.treatment import Treatment
+
+GLABELLA = Treatment("onabotulinumtoxinA", "glabellar", 20, baseline_severity=3)
+
+
+def _episode(worn_off_by: float, still_on: float) -> Episode:
+    """A treatment whose scores show effect until ``still_on`` and baseline by ``worn_off_by``."""
+    return Episode(GLABELLA, (Observation(14, 0), Observation(still_on, 1), Observation(worn_off_by, 3)))
+
+
+def test_no_history_is_the_population_forecast(params) -> None:
+    assert forecast(GLABELLA, params, history=[]) == forecast(GLABELLA, params)
+    prior = PatientPosterior.prior()
+    assert np.isclose(prior.weights.sum(), 1.0) and prior.mean_duration_effect() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_short_history_shortens_and_long_history_lengthens(params) -> None:
+    population = forecast(GLABELLA, params).wear_off_day
+    short = forecast(GLABELLA, params, history=[_episode(80, 50), _episode(84, 56)]).wear_off_day
+    long = forecast(GLABELLA, params, history=[_episode(220, 170), _episode(230, 180)]).wear_off_day
+    assert short.median < population.median < long.median
+    # what the patient showed narrows the interval
+    assert (short.upper90 - short.lower90) < (population.upper90 - population.lower90)
+
+
+def test_more_evidence_moves_the_forecast_further(params) -> None:
+    one = patient_posterior(params, [_episode(80, 50)]).mean_duration_effect()
+    three = patient_posterior(params, [_episode(80, 50)] * 3).mean_duration_effect()
+    assert three < one < 0
+
+
+def test_a_patient_with_no_response_has_low_sensitivity(params) -> None:
+    none = Episode(GLABELLA, (Observation(14, 3), Observation(30, 3)))
+    post = patient_posterior(params, [none])
+    sensitivity = float(np.sum(post.weights.sum(axis=1) * post.z_effect))
+    assert sensitivity < -0.5
+    assert forecast(GLABELLA, params, history=[none]).response_share < forecast(GLABELLA, params).response_share
+
+
+def test_patient_ratings_count_less_than_clinician_ratings(params) -> None:
+    by_clinician = Episode(GLABELLA, (Observation(14, 0), Observation(60, 3)))
+    by_patient = Episode(GLABELLA, (Observation(14, 0, "patient"), Observation(60, 3, "patient")))
+    clinician = patient_posterior(params, [by_clinician]).mean_duration_effect()
+    patient = patient_posterior(params, [by_patient]).mean_duration_effect()
+    assert clinician < patient < 0  # patients are noisier and more optimistic raters: weaker evidence
+
+
+@pytest.mark.parametrize(("obs", "message"), [(Observation(14, 5), "severity"), (Observation(14, 1, "nurse"), "rater")])
+def test_bad_observations_are_refused(params, obs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        patient_posterior(params, [Episode(GLABELLA, (obs,))])
