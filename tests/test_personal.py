@@ -58,3 +58,16 @@ def test_patient_ratings_count_less_than_clinician_ratings(params) -> None:
 def test_bad_observations_are_refused(params, obs, message) -> None:
     with pytest.raises(ValueError, match=message):
         patient_posterior(params, [Episode(GLABELLA, (obs,))])
+
+
+def test_the_treatments_own_scores_move_its_forecast(params) -> None:
+    """Scores after the forecast treatment tell about that treatment itself, beyond the patient's effects."""
+    worn_off = Episode(GLABELLA, (Observation(14, 0), Observation(55, 3)))
+    lasting = Episode(GLABELLA, (Observation(14, 0), Observation(150, 0)))
+    none = forecast(GLABELLA, params).wear_off_day
+    early = forecast(GLABELLA, params, history=[worn_off], current=worn_off).wear_off_day
+    late = forecast(GLABELLA, params, history=[lasting], current=lasting).wear_off_day
+    assert early.median < 70 < none.median < 150 < late.median
+    # the same scores read as an earlier treatment move the forecast less than as this treatment's own
+    earlier_only = forecast(GLABELLA, params, history=[worn_off]).wear_off_day
+    assert early.median < earlier_only.median < none.median

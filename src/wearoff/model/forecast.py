@@ -84,13 +84,15 @@ def forecast_many(
     catalog: Catalog | None = None,
     histories: list[list[Episode]] | None = None,
     *,
+    currents: list[Episode | None] | None = None,
     with_curve: bool = True,
 ) -> list[Forecast]:
     """Forecast each treatment (validated first: a :class:`TreatmentError` says what is wrong).
 
     ``histories`` gives each patient's earlier treatments and scores (personal forecasts); without it, or with
-    an empty history, a forecast is the population's. ``with_curve=False`` skips the effect curve and its band
-    (batch work that needs only the days).
+    an empty history, a forecast is the population's. ``currents`` names, per treatment, the episode of its history
+    that is that treatment itself (its own follow-up scores so far), if any. ``with_curve=False`` skips the effect
+    curve and its band (batch work that needs only the days).
     """
     params = params or load_parameters()
     catalog = catalog or load_catalog()
@@ -103,10 +105,11 @@ def forecast_many(
         distinct.setdefault(id(history), len(distinct))
     unique = list({id(h): h for h in histories}.values())
     posteriors = patient_posteriors(params, unique, catalog)
+    currents = currents if currents is not None else [None] * len(treatments)
     out = []
-    for t, history in zip(treatments, histories, strict=True):
+    for t, history, current in zip(treatments, histories, currents, strict=True):
         t = t.validated(catalog)
-        cohort, relative_dose = personal_cohort(params, t, posteriors[distinct[id(history)]], catalog)
+        cohort, relative_dose = personal_cohort(params, t, posteriors[distinct[id(history)]], catalog, current)
         out.append(summarise(t, cohort, relative_dose, with_curve=with_curve))
     return out
 
@@ -116,9 +119,11 @@ def forecast(
     params: Parameters | None = None,
     catalog: Catalog | None = None,
     history: list[Episode] | None = None,
+    current: Episode | None = None,
 ) -> Forecast:
-    """Forecast one treatment, personalised by the patient's earlier treatments and scores if given."""
-    return forecast_many([treatment], params, catalog, [history or []])[0]
+    """Forecast one treatment, personalised by the patient's earlier treatments and scores if given; ``current``
+    is this treatment's own episode in the history (its follow-up scores so far), if it has one."""
+    return forecast_many([treatment], params, catalog, [history or []], currents=[current])[0]
 
 
 def summarise(t: Treatment, cohort: Cohorts, relative_dose: float, *, with_curve: bool = True) -> Forecast:

@@ -48,6 +48,9 @@ N_PATIENT_EFFECT_NODES = 16
 N_PATIENT_DURATION_NODES = 16
 N_EPISODE_NODES = 7
 NODE_WEIGHT_FLOOR = 1e-9
+TREATMENT_NODE_SPREAD = 0.4
+"""Where a treatment's own scores resolve its deviation on quadrature nodes, each node keeps this share of the
+treatment-level spread, so the wear-off curve stays smooth between nodes."""
 """Grid nodes of a forecast's cohort carrying less weight than this are dropped (no quantile can feel them)."""
 RATER_CODES = {"clinician": "inv", "patient": "subj"}
 """Record rater names and the model's raters: clinicians score like trial investigators, patients like trial
@@ -134,13 +137,20 @@ def _grade_weights(params: Parameters, episodes: list[Episode]) -> np.ndarray:
 
 
 def _episodes_log_likelihood(
-    params: Parameters, episodes: list[Episode], prior: PatientPosterior, catalog: Catalog | None
+    params: Parameters,
+    episodes: list[Episode],
+    prior: PatientPosterior,
+    catalog: Catalog | None,
+    *,
+    per_treatment_node: bool = False,
 ) -> np.ndarray:
-    """(K, nE, nB) log-likelihood of each episode's scores at every grid node, batched over episodes."""
+    """(K, nE, nB) log-likelihood of each episode's scores at every grid node, batched over episodes; with
+    ``per_treatment_node``, (K, nE, nB, nEps): not integrated over the treatment's own deviation."""
     fields = shared_fields(params)
     sigma_b, sigma_w = duration_spreads(params)
     z_eps, w_eps = standard_normal_nodes(N_EPISODE_NODES)
-    out = np.empty((len(episodes), len(prior.z_effect), len(prior.z_duration)))
+    shape = (len(prior.z_effect), len(prior.z_duration)) + ((N_EPISODE_NODES,) if per_treatment_node else ())
+    out = np.empty((len(episodes), *shape))
     for start in range(0, len(episodes), EPISODE_CHUNK):
         chunk = episodes[start : start + EPISODE_CHUNK]
         terms = treatment_terms(params, covariates_for([e.treatment for e in chunk], params, catalog))
@@ -166,14 +176,16 @@ def _episodes_log_likelihood(
         )
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         grade_weights = _grade_weights(params, chunk)
-        like = np.zeros((len(chunk), len(prior.z_effect), len(prior.z_duration)))
+        like = np.zeros((len(chunk), *shape))
         for g in (1, 2, 3):
             if not grade_weights[:, g - 1].any():
                 continue
             improvement = curve.improvement(e, np.asarray(float(g)), fields["visibility"])
             log_p = np.log(_severity_probability(improvement, float(g), severity, optimism, sd))
-            per_episode = np.add.reduceat(log_p, starts, axis=0)  # (K, nE, nB, nEps)
-            like += grade_weights[:, g - 1, None, None] * np.sum(np.exp(per_episode) * w_eps, axis=-1)
+            per_episode = np.exp(np.add.reduceat(log_p, starts, axis=0))  # (K, nE, nB, nEps)
+            if not per_treatment_node:
+                per_episode = np.sum(per_episode * w_eps, axis=-1)
+            like += grade_weights[:, g - 1].reshape((-1,) + (1,) * len(shape)) * per_episode
         out[start : start + len(chunk)] = np.log(np.maximum(like, 1e-300))
     return out
 
@@ -214,32 +226,50 @@ def patient_posterior(
 
 
 def personal_cohort(
-    params: Parameters, treatment: Treatment, posterior: PatientPosterior, catalog: Catalog | None = None
+    params: Parameters,
+    treatment: Treatment,
+    posterior: PatientPosterior,
+    catalog: Catalog | None = None,
+    current: Episode | None = None,
 ) -> tuple[Cohorts, float]:
-    """The cohort of the next treatment for this patient, and its relative dose."""
+    r"""The cohort of a treatment for this patient, and its relative dose.
+
+    ``current`` is the treatment's own episode when it already has follow-up scores (the posterior includes it):
+    its scores then also inform this treatment's own deviation :math:`\varepsilon`, so the cohort's nodes run
+    over the treatment-level effect too (smoothed by ``TREATMENT_NODE_SPREAD`` of :math:`\sigma_w`).
+    """
     terms = treatment_terms(params, covariates_for([treatment], params, catalog))
     peak = terms.peak(posterior.z_effect)[0]
     sigma_b, sigma_w = duration_spreads(params)
     grades, w_grades = baseline_mix(params, treatment.baseline_severity)
-    n_e, n_b, n_g = len(posterior.z_effect), len(posterior.z_duration), len(grades)
-    shape = (1, 1, n_e * n_b * n_g)
-    peak_j = np.broadcast_to(peak[:, None, None], (n_e, n_b, n_g)).reshape(shape)
-    mean_j = np.broadcast_to(
-        (terms.log_tau_mean[0] + sigma_b * posterior.z_duration)[None, :, None], (n_e, n_b, n_g)
-    ).reshape(shape)
-    weight_j = (posterior.weights[:, :, None] * w_grades[None, None, :]).reshape(shape)
-    grade_j = np.broadcast_to(grades[None, None, :], (n_e, n_b, n_g)).reshape(shape)
-    keep = weight_j[0, 0] > NODE_WEIGHT_FLOOR  # nodes a forecast cannot feel: dropped, the rest renormalised
-    peak_j, mean_j, grade_j = (a[..., keep] for a in (peak_j, mean_j, grade_j))
-    weight_j = weight_j[..., keep] / weight_j[..., keep].sum()
+    log_tau = terms.log_tau_mean[0] + sigma_b * posterior.z_duration[None, :, None]  # (1, nB, 1)
+    weights = posterior.weights[:, :, None]  # (nE, nB, 1)
+    spread = sigma_w
+    if current is not None and current.observations:
+        z_eps, w_eps = standard_normal_nodes(N_EPISODE_NODES)
+        log_l = _episodes_log_likelihood(params, [current], PatientPosterior.prior(), catalog, per_treatment_node=True)[
+            0
+        ]  # (nE, nB, nEps)
+        log_integrated = np.log(np.sum(np.exp(log_l) * w_eps, axis=-1, keepdims=True))
+        log_w = np.log(np.maximum(weights, 1e-300)) - log_integrated + log_l + np.log(w_eps)
+        weights = np.exp(log_w - log_w.max())
+        log_tau = log_tau + sigma_w * z_eps[None, None, :]
+        spread = sigma_w * TREATMENT_NODE_SPREAD
+    n_e, n_b, n_k, n_g = len(posterior.z_effect), len(posterior.z_duration), weights.shape[-1], len(grades)
+    full = (n_e, n_b, n_k, n_g)
+    peak_j = np.broadcast_to(peak[:, None, None, None], full).ravel()
+    mean_j = np.broadcast_to(log_tau[..., None], full).ravel()
+    weight_j = (weights[..., None] * w_grades).ravel()
+    grade_j = np.broadcast_to(grades, full).ravel()
+    keep = weight_j > NODE_WEIGHT_FLOOR * weight_j.sum()  # nodes a forecast cannot feel: dropped
     shape = (1, 1, int(keep.sum()))
     cohort = Cohorts(
-        peak=peak_j,
-        baseline=grade_j,
-        weight=weight_j,
+        peak=peak_j[keep].reshape(shape),
+        baseline=grade_j[keep].reshape(shape),
+        weight=(weight_j[keep] / weight_j[keep].sum()).reshape(shape),
         mix=np.ones((1, 1)),
-        log_tau_mean=mean_j,
-        log_tau_sd=np.full(shape, max(sigma_w, 1e-3)),
+        log_tau_mean=mean_j[keep].reshape(shape),
+        log_tau_sd=np.full(shape, max(spread, 1e-3)),
         onset_log_mean=terms.onset_log_mean[:1, None],
         **shared_fields(params),
     )

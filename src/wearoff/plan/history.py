@@ -30,6 +30,7 @@ class AreaCourse:
     treatment: Treatment
     history: list[Episode]
     earlier_treatments: int
+    current: Episode | None = None
 
 
 def baseline_severity(area_scores: list[AssessmentRecord], treatments: list[TreatmentRecord]) -> int | None:
@@ -67,6 +68,7 @@ def courses_as_of(history: PatientHistory, as_of: date, *, with_history: bool = 
         scores_by_area[a.area].append(a)
     model_treatments: dict[str, Treatment] = {}
     episodes: list[Episode] = []
+    own_episode: dict[str, Episode] = {}
     for area, area_treatments in by_area.items():
         grade = baseline_severity(scores_by_area[area], area_treatments)
         for i, t in enumerate(area_treatments):
@@ -89,6 +91,7 @@ def courses_as_of(history: PatientHistory, as_of: date, *, with_history: bool = 
                     if t.date < a.date < until
                 )
                 episodes.append(Episode(model_t, obs))
+                own_episode[t.treatment_id] = episodes[-1]
     return [
         AreaCourse(
             patient,
@@ -96,6 +99,7 @@ def courses_as_of(history: PatientHistory, as_of: date, *, with_history: bool = 
             model_treatments[area_treatments[-1].treatment_id],
             episodes,
             len(area_treatments) - 1,
+            own_episode.get(area_treatments[-1].treatment_id),
         )
         for area, area_treatments in sorted(by_area.items())
     ]

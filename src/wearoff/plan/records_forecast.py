@@ -78,7 +78,12 @@ def forecast_records(
         batch = histories[first : first + BATCH_PATIENTS]
         courses = [c for h in batch for c in courses_as_of(h, as_of, with_history=not population_only)]
         forecasts = forecast_many(
-            [c.treatment for c in courses], params, catalog, [c.history for c in courses], with_curve=False
+            [c.treatment for c in courses],
+            params,
+            catalog,
+            [c.history for c in courses],
+            currents=[c.current for c in courses],
+            with_curve=False,
         )
         for course, f in zip(courses, forecasts, strict=True):
             out.append(
