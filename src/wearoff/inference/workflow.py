@@ -140,14 +140,19 @@ def run_calibration(
 
 
 def validation_run(evidence: Path, *, refit: bool, workers: int, console: Console) -> ValidationRun:
-    """The shipped parameters with their cross-validation: stored if it matches, else recomputed."""
+    """The shipped parameters with their cross-validation: the stored run if it was made from this evidence and
+    these parameters; recomputed with ``refit`` (about an hour on two cores); else none, and the report says so."""
     rows = read_arms(evidence)
     params = load_parameters()
     stored = None if refit else _load(shipped_parameters_path().with_name(VALIDATION_FILE), evidence, params, rows)
-    if stored is None:
-        console.print("no stored leave-one-study-out for this evidence and these parameters: refitting")
+    if stored is None and refit:
         stored = run_loso(rows, params, workers, console)
-    return ValidationRun(params, rows, in_sample_predictions(params, rows), stored)
+    elif stored is None:
+        console.print(
+            "no stored leave-one-study-out run for this evidence and these parameters: the report shows in-sample "
+            "figures only; `wearoff validate --refit` recomputes it (about an hour on two cores)"
+        )
+    return ValidationRun(params, rows, in_sample_predictions(params, rows), stored or [])
 
 
 def describe(acc: Accuracy) -> str:

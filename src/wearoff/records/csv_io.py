@@ -14,6 +14,10 @@ stores nothing if any row is wrong (:class:`RecordsImportError` lists every bad 
 database holds (a row that differs from the stored row with the same id is an error; an identical one is skipped,
 so re-importing a folder changes nothing). The writes are bulk inserts inside one transaction (a savepoint of the
 caller's session), so a failed or killed import leaves the database as it was.
+
+Other formats reuse the checks and the writes: a reader turns its input into three :class:`RowTable` (rows of text
+keyed by the CSV column names) and hands them to :func:`store_rows` (the FHIR Bundle reader of
+:mod:`wearoff.records.fhir_io` does). :func:`export_rows` gives the rows an export writes.
 """
 
 from __future__ import annotations
@@ -62,7 +66,9 @@ ProgressCallback = Callable[[str, int, int], None]
 
 @dataclass
 class ImportReport:
-    """What an import stored (``*_added``) and what it found already stored, identical (``*_unchanged``)."""
+    """What an import stored (``*_added``) and what it found already stored, identical (``*_unchanged``).
+
+    ``folder`` is what was imported: the records folder, or the FHIR Bundle file."""
 
     clinic: str
     folder: Path
@@ -104,18 +110,51 @@ class ExportReport:
 
 
 @dataclass
-class _Table:
+class RowTable:
+    """The rows of one kind (patients, treatments or assessments) as a reader found them, before any check.
+
+    ``rows`` are ``(position, row)`` pairs; ``row`` maps the column names of the CSV contract to text (``""`` when
+    blank; optional columns may be absent from ``columns``). ``position`` is the row's line in ``file``, or, when
+    ``entries`` is true, the 0-based index of a FHIR Bundle entry plus 1. ``reported`` holds, per position, the
+    columns whose problem the reader has already reported: the checks skip them.
+    """
+
     file: str
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]]
+    entries: bool = False
+    reported: dict[int, set[str]] = field(default_factory=dict)
 
     def has(self, column: str) -> bool:
         return column in self.columns
 
+    def error(self, position: int, column: str, message: str) -> RowError:
+        """A :class:`RowError` at ``position`` (a line, or an entry)."""
+        return RowError(self.file, position, column, message, position - 1 if self.entries else None)
+
+    def ref(self, position: int) -> str:
+        """How messages name another row: ``line 7`` or ``entry[6]``."""
+        return f"entry[{position - 1}]" if self.entries else f"line {position}"
+
+    def at(self, position: int) -> str:
+        """``on line 7`` or ``in entry[6]``."""
+        return f"in {self.ref(position)}" if self.entries else f"on {self.ref(position)}"
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """What an import reads, for the messages: where patients are listed and how to add a missing one."""
+
+    patients: str = PATIENTS
+    add_patient: str = f"add the patient to {PATIENTS}"
+
+
+CSV_SOURCE = RowSource()
+
 
 def _read(
     folder: Path, name: str, required: tuple[str, ...], optional: tuple[str, ...], errors: list[RowError]
-) -> tuple[_Table | None, list[str]]:
+) -> tuple[RowTable | None, list[str]]:
     """Read one file; structural problems go to ``errors`` and give ``None``. Returns (table, warnings)."""
     path = folder / name
     if not path.is_file():
@@ -171,7 +210,7 @@ def _read(
     warnings = []
     if extra:
         warnings.append(f"{name}: column(s) {', '.join(extra)} are not part of the records contract; ignored")
-    return (None if problems else _Table(name, columns, rows)), warnings
+    return (None if problems else RowTable(name, columns, rows)), warnings
 
 
 # --- what the database already holds ----------------------------------------------------------------------------
@@ -254,8 +293,16 @@ def _stored(session: Session, clinic: Clinic | None) -> _Stored:
 class _Checker:
     """Collects every problem of one import; each ``check_*`` returns the clean new rows."""
 
-    def __init__(self, stored: _Stored, catalog: Catalog, today: dt.date, progress: ProgressCallback | None) -> None:
+    def __init__(
+        self,
+        stored: _Stored,
+        catalog: Catalog,
+        today: dt.date,
+        progress: ProgressCallback | None,
+        source: RowSource = CSV_SOURCE,
+    ) -> None:
         self.stored = stored
+        self.source = source
         self.catalog = catalog
         self.today = today
         self.progress = progress
@@ -263,20 +310,23 @@ class _Checker:
         self._parse_birth_year = partial(v.parse_birth_year, today=today)
         self.errors: list[RowError] = []
         self.file_patients: dict[str, int | None] = {}
-        """patient ids named in patients.csv (bad rows too) -> birth year if valid"""
+        """patient ids named in patients.csv or the Bundle (bad rows too) -> birth year if valid"""
         self.unchanged = {"patients": 0, "treatments": 0, "assessments": 0}
         self.patients_readable = True
         """False when patients.csv could not be read: references to patients are then not checked"""
 
-    def _error(self, file: str, line: int, column: str, message: str) -> None:
-        self.errors.append(RowError(file, line, column, message))
+    def _error(self, table: RowTable, line: int, column: str, message: str) -> None:
+        self.errors.append(table.error(line, column, message))
 
-    def _field(self, table: _Table, line: int, column: str, parse: Callable[..., Any], *args: Any) -> Any:
-        """``parse(*args)``, or ``None`` after recording its FieldError against the column."""
+    def _field(self, table: RowTable, line: int, column: str, parse: Callable[..., Any], *args: Any) -> Any:
+        """``parse(*args)``, or ``None`` after recording its FieldError against the column (``None`` without a
+        new error when the reader has reported the column already)."""
+        if table.reported and column in table.reported.get(line, ()):
+            return None
         try:
             return parse(*args)
         except v.FieldError as exc:
-            self._error(table.file, line, column, str(exc))
+            self._error(table, line, column, str(exc))
             return None
 
     def _tick(self, task: str, i: int, total: int) -> None:
@@ -289,46 +339,47 @@ class _Checker:
         stored = self.stored.patients.get(patient)
         return stored[2] if stored else None
 
-    def _check_patient_ref(self, table: _Table, line: int, patient: str) -> bool:
+    def _check_patient_ref(self, table: RowTable, line: int, patient: str) -> bool:
         if patient in self.file_patients or patient in self.stored.patients:
             return True
         if self.patients_readable:
             self._error(
-                table.file,
+                table,
                 line,
                 "patient_id",
-                f"patient {patient!r} is neither in {PATIENTS} nor in the database; add the patient to {PATIENTS}",
+                f"patient {patient!r} is neither in {self.source.patients} nor in the database; "
+                f"{self.source.add_patient}",
             )
         return False
 
-    def _refuse_if_voided(self, table: _Table, line: int, patient: str) -> bool:
+    def _refuse_if_voided(self, table: RowTable, line: int, patient: str) -> bool:
         """Report (and return True) when a new row names a patient who is voided in the database."""
         stored = self.stored.patients.get(patient)
         if stored is not None and stored[4]:
             message = f"patient {patient!r} is voided in the database; new records for a voided patient are refused"
-            self._error(table.file, line, "patient_id", message)
+            self._error(table, line, "patient_id", message)
             return True
         return False
 
-    def _check_date(self, table: _Table, line: int, text: str, patient: str | None) -> dt.date | None:
+    def _check_date(self, table: RowTable, line: int, text: str, patient: str | None) -> dt.date | None:
         date = self._field(table, line, "date", self._parse_date, text)
         year = self._birth_year(patient) if patient else None
         if date is not None and year is not None and date.year < year:
-            self._error(table.file, line, "date", f"{date.isoformat()} is before the patient's birth year {year}")
+            self._error(table, line, "date", f"{date.isoformat()} is before the patient's birth year {year}")
             return None
         return date
 
-    def _conflict(self, table: _Table, line: int, what: str, differences: list[tuple[str, Any, Any]]) -> None:
+    def _conflict(self, table: RowTable, line: int, what: str, differences: list[tuple[str, Any, Any]]) -> None:
         for column, stored, given in differences:
             self._error(
-                table.file,
+                table,
                 line,
                 column,
                 f"{what} is already in the database with {column} {_show(stored)}, not {_show(given)}; stored "
                 "records are never overwritten: correct the file, or amend the stored record",
             )
 
-    def check_patients(self, table: _Table) -> list[dict[str, Any]]:
+    def check_patients(self, table: RowTable) -> list[dict[str, Any]]:
         new: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
         total = len(table.rows)
@@ -342,7 +393,8 @@ class _Checker:
             if pid is None:
                 continue
             if pid in seen:
-                self._error(table.file, line, "patient_id", f"duplicate patient_id {pid!r} (also on line {seen[pid]})")
+                message = f"duplicate patient_id {pid!r} (also {table.at(seen[pid])})"
+                self._error(table, line, "patient_id", message)
                 continue
             seen[pid] = line
             self.file_patients[pid] = year
@@ -367,7 +419,7 @@ class _Checker:
             new.append({"external_id": pid, "sex": sex, "birth_year": year, "activity": activity})
         return new
 
-    def check_treatments(self, table: _Table) -> list[dict[str, Any]]:
+    def check_treatments(self, table: RowTable) -> list[dict[str, Any]]:
         new: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
         areas_seen: dict[tuple[str, dt.date, str], int] = {}
@@ -405,9 +457,8 @@ class _Checker:
             }
             if tid is not None:
                 if tid in seen:
-                    self._error(
-                        table.file, line, "treatment_id", f"duplicate treatment_id {tid!r} (also on line {seen[tid]})"
-                    )
+                    message = f"duplicate treatment_id {tid!r} (also {table.at(seen[tid])})"
+                    self._error(table, line, "treatment_id", message)
                     continue
                 seen[tid] = line
             if len(self.errors) > n_errors or not known:
@@ -415,10 +466,10 @@ class _Checker:
             key = (pid, date, area)
             if key in areas_seen:
                 self._error(
-                    table.file,
+                    table,
                     line,
                     "area",
-                    f"{area} of patient {pid!r} on {date} is already on line {areas_seen[key]}; one row per area "
+                    f"{area} of patient {pid!r} on {date} is already {table.at(areas_seen[key])}; one row per area "
                     "treated in a session (add the units up)",
                 )
                 continue
@@ -437,7 +488,7 @@ class _Checker:
             other = self.stored.area_dates.get(key)
             if other is not None:
                 self._error(
-                    table.file,
+                    table,
                     line,
                     "area",
                     f"the database already holds treatment {other!r} of {area} for patient {pid!r} on {date}; one "
@@ -447,7 +498,7 @@ class _Checker:
             new.append(clean)
         return new
 
-    def check_assessments(self, table: _Table) -> list[dict[str, Any]]:
+    def check_assessments(self, table: RowTable) -> list[dict[str, Any]]:
         new: list[dict[str, Any]] = []
         seen: dict[tuple[str, str, dt.date, str], int] = {}
         has_rest = table.has("severity_rest")
@@ -476,11 +527,11 @@ class _Checker:
             key = (pid, area, date, rater)
             if key in seen:
                 self._error(
-                    table.file,
+                    table,
                     line,
                     "date",
-                    f"patient {pid!r} already has a {rater} score of {area} on {date} (line {seen[key]}); one score "
-                    "per patient, area, date and rater",
+                    f"patient {pid!r} already has a {rater} score of {area} on {date} ({table.ref(seen[key])}); one "
+                    "score per patient, area, date and rater",
                 )
                 continue
             seen[key] = line
@@ -634,10 +685,9 @@ def import_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise RecordsError(f"{folder} is not a folder; give the folder holding {PATIENTS}, {TREATMENTS}, {ASSESSMENTS}")
-    catalog = load_catalog()
     errors: list[RowError] = []
     report = ImportReport(clinic=clinic, folder=folder)
-    tables: list[_Table | None] = []
+    tables: list[RowTable | None] = []
     specs = [(PATIENTS, PATIENT_COLUMNS, ()), (TREATMENTS, TREATMENT_COLUMNS, TREATMENT_OPTIONAL)]
     specs.append((ASSESSMENTS, ASSESSMENT_COLUMNS, ASSESSMENT_OPTIONAL))
     for i, (name, required, optional) in enumerate(specs, 1):
@@ -647,14 +697,38 @@ def import_folder(
         if progress is not None:
             progress("reading files", i, len(specs))
     patients_t, treatments_t, assessments_t = tables
+    return store_rows(
+        session, report, patients_t, treatments_t, assessments_t, errors=errors, today=today, progress=progress
+    )
 
-    existing_clinic = get_clinic(session, clinic)
-    checker = _Checker(_stored(session, existing_clinic), catalog, today or dt.date.today(), progress)
-    checker.errors = errors
-    checker.patients_readable = patients_t is not None
-    new_patients = checker.check_patients(patients_t) if patients_t is not None else []
-    new_treatments = checker.check_treatments(treatments_t) if treatments_t is not None else []
-    new_assessments = checker.check_assessments(assessments_t) if assessments_t is not None else []
+
+def store_rows(
+    session: Session,
+    report: ImportReport,
+    patients: RowTable | None,
+    treatments: RowTable | None,
+    assessments: RowTable | None,
+    *,
+    errors: list[RowError] | None = None,
+    source: RowSource = CSV_SOURCE,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Check the rows a reader found and store the new ones in ``report.clinic``, all or nothing: the one
+    checker and writer of every import format.
+
+    ``errors`` are the problems the reader found already (they are reported with the checks' own); a table that
+    could not be read at all is ``None`` (references to patients are then not checked if it is ``patients``).
+    Every row is checked as :func:`import_folder` describes; if there is any problem, a
+    :class:`RecordsImportError` lists them all and nothing is written. Fills and returns ``report``.
+    """
+    existing_clinic = get_clinic(session, report.clinic)
+    checker = _Checker(_stored(session, existing_clinic), load_catalog(), today or dt.date.today(), progress, source)
+    checker.errors = list(errors or [])
+    checker.patients_readable = patients is not None
+    new_patients = checker.check_patients(patients) if patients is not None else []
+    new_treatments = checker.check_treatments(treatments) if treatments is not None else []
+    new_assessments = checker.check_assessments(assessments) if assessments is not None else []
     if checker.errors:
         raise RecordsImportError(checker.errors)
 
@@ -664,7 +738,7 @@ def import_folder(
     if not (new_patients or new_treatments or new_assessments):
         return report
     with session.begin_nested():
-        target = existing_clinic or get_or_create_clinic(session, clinic)
+        target = existing_clinic or get_or_create_clinic(session, report.clinic)
         _write(session, target, new_patients, new_treatments, new_assessments, report, progress)
     report.patients_added = len(new_patients)
     report.treatments_added = len(new_treatments)
@@ -702,6 +776,70 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: Iterator[tuple[Any, ..
     return count
 
 
+def _patient_rows(session: Session, clinic: Clinic) -> list[tuple[Any, ...]]:
+    live = (Patient.clinic_id == clinic.id) & Patient.voided.is_(False)
+    rows = session.execute(
+        select(Patient.external_id, Patient.sex, Patient.birth_year, Patient.activity).where(live)
+    ).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def _treatment_rows(session: Session, clinic: Clinic) -> list[tuple[Any, ...]]:
+    live_patient = (Patient.clinic_id == clinic.id) & Patient.voided.is_(False)
+    rows = session.execute(
+        select(
+            Injection.external_id,
+            Patient.external_id,
+            TreatmentSession.date,
+            Injection.product,
+            Injection.area,
+            Injection.units,
+            Injection.lot,
+            Injection.expiry,
+            Injection.dilution_ml,
+            Injection.injector,
+            TreatmentSession.injector,
+        )
+        .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
+        .join(Patient, TreatmentSession.patient_id == Patient.id)
+        .where(live_patient, TreatmentSession.voided.is_(False), Injection.voided.is_(False))
+    ).all()
+    rows = sorted(rows, key=lambda t: (t[1], t[2], t[0]))
+    return [(*t[:9], t[9] if t[9] is not None else t[10]) for t in rows]
+
+
+def _assessment_rows(session: Session, clinic: Clinic) -> list[tuple[Any, ...]]:
+    live_patient = (Patient.clinic_id == clinic.id) & Patient.voided.is_(False)
+    rows = session.execute(
+        select(
+            Patient.external_id,
+            Assessment.area,
+            Assessment.date,
+            Assessment.severity,
+            Assessment.rater,
+            Assessment.severity_rest,
+        )
+        .join(Patient, Assessment.patient_id == Patient.id)
+        .where(live_patient, Assessment.voided.is_(False))
+    ).all()
+    return [tuple(a) for a in sorted(rows, key=lambda a: (a[0], a[1], a[2], a[4]))]
+
+
+def export_rows(
+    session: Session, clinic: str = DEFAULT_CLINIC
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows :func:`export_folder` writes, as ``(patients, treatments, assessments)``: dicts keyed by the
+    contract's column names (all optional columns included, ``None`` when unknown), typed (dates, floats, ints)
+    and in the export's order, without voided rows. A :class:`RecordsError` for an unknown clinic."""
+    target = require_clinic(session, clinic)
+    patients = [dict(zip(PATIENT_COLUMNS, r, strict=True)) for r in _patient_rows(session, target)]
+    treatment_columns = TREATMENT_COLUMNS + TREATMENT_OPTIONAL
+    treatments = [dict(zip(treatment_columns, r, strict=True)) for r in _treatment_rows(session, target)]
+    assessment_columns = ASSESSMENT_COLUMNS + ASSESSMENT_OPTIONAL
+    assessments = [dict(zip(assessment_columns, r, strict=True)) for r in _assessment_rows(session, target)]
+    return patients, treatments, assessments
+
+
 def export_folder(
     session: Session,
     folder: str | os.PathLike[str],
@@ -721,52 +859,15 @@ def export_folder(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = require_clinic(session, clinic)
-    live_patient = (Patient.clinic_id == target.id) & Patient.voided.is_(False)
-    patients = session.execute(
-        select(Patient.external_id, Patient.sex, Patient.birth_year, Patient.activity).where(live_patient)
-    ).all()
-    n_patients = _write_csv(folder / PATIENTS, PATIENT_COLUMNS, iter(sorted(patients)))
+    n_patients = _write_csv(folder / PATIENTS, PATIENT_COLUMNS, iter(_patient_rows(session, target)))
     if progress:
         progress("exporting", 1, 3)
-    treatments = session.execute(
-        select(
-            Injection.external_id,
-            Patient.external_id,
-            TreatmentSession.date,
-            Injection.product,
-            Injection.area,
-            Injection.units,
-            Injection.lot,
-            Injection.expiry,
-            Injection.dilution_ml,
-            Injection.injector,
-            TreatmentSession.injector,
-        )
-        .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
-        .join(Patient, TreatmentSession.patient_id == Patient.id)
-        .where(live_patient, TreatmentSession.voided.is_(False), Injection.voided.is_(False))
-    ).all()
-    treatments = sorted(treatments, key=lambda t: (t[1], t[2], t[0]))
     n_treatments = _write_csv(
-        folder / TREATMENTS,
-        TREATMENT_COLUMNS + TREATMENT_OPTIONAL,
-        ((*t[:9], t[9] if t[9] is not None else t[10]) for t in treatments),
+        folder / TREATMENTS, TREATMENT_COLUMNS + TREATMENT_OPTIONAL, iter(_treatment_rows(session, target))
     )
     if progress:
         progress("exporting", 2, 3)
-    assessments = session.execute(
-        select(
-            Patient.external_id,
-            Assessment.area,
-            Assessment.date,
-            Assessment.severity,
-            Assessment.rater,
-            Assessment.severity_rest,
-        )
-        .join(Patient, Assessment.patient_id == Patient.id)
-        .where(live_patient, Assessment.voided.is_(False))
-    ).all()
-    assessments = sorted(assessments, key=lambda a: (a[0], a[1], a[2], a[4]))
+    assessments = _assessment_rows(session, target)
     with_rest = any(a[5] is not None for a in assessments)
     header = ASSESSMENT_COLUMNS + (ASSESSMENT_OPTIONAL if with_rest else ())
     n_assessments = _write_csv(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class RecordsError(ValueError):
@@ -11,31 +11,42 @@ class RecordsError(ValueError):
 
 @dataclass(frozen=True, order=True)
 class RowError:
-    """One problem in one row of an import folder.
+    """One problem in one row of an import folder (or one entry of a FHIR Bundle).
 
     ``line`` is the 1-based physical line of the row in its file (the header is line 1); 0 means the file as a
     whole (missing, unreadable). ``column`` is the CSV column at fault, or ``""`` for the row or file as a whole.
+    For a FHIR Bundle, ``entry`` is the 0-based index of the Bundle entry (shown as ``bundle.json:entry[12]``),
+    ``line`` is ``entry + 1`` and ``column`` names the records field the entry maps to (see
+    :mod:`wearoff.records.fhir_io`).
     """
 
     file: str
     line: int
     column: str
     message: str
+    entry: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.entry is not None:
+            where = f"{self.file}:entry[{self.entry}]"
+        else:
+            where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
 
 
 class RecordsImportError(RecordsError):
     """An import was refused; ``errors`` lists every problem of every bad row, in file and line order (patients,
-    treatments, assessments). Nothing was stored."""
+    treatments, assessments; for a FHIR Bundle, in entry order). Nothing was stored."""
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = list(errors)
         rows = {(e.file, e.line) for e in self.errors}
+        if any(e.entry is not None for e in self.errors):
+            what = f"{len(rows)} bad {'entry' if len(rows) == 1 else 'entries'}"
+        else:
+            what = f"{len(rows)} bad row(s)"
         super().__init__(
-            f"{len(rows)} bad row(s), {len(self.errors)} problem(s); nothing was imported"
+            f"{what}, {len(self.errors)} problem(s); nothing was imported"
             + (f" (first: {self.errors[0]})" if self.errors else "")
         )
 
