@@ -93,3 +93,72 @@ def test_env_var_selects_the_database(url: str, tmp_path: Path, monkeypatch: pyt
     result = runner.invoke(app, ["import", str(write_folder(tmp_path / "in", GOOD))])
     assert result.exit_code == 0, result.output
     assert _counts(url)["patient"] == 3
+
+
+# --- FHIR: `wearoff export --fhir FILE`, `wearoff import --fhir FILE` ----------------------------------------------
+
+
+def test_fhir_export_then_import_elsewhere(url: str, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "in", GOOD)
+    assert runner.invoke(app, ["import", str(folder), "--clinic", "north", "--database-url", url]).exit_code == 0
+    bundle = tmp_path / "out" / "north.json"
+    result = runner.invoke(app, ["export", "--fhir", str(bundle), "--clinic", "north", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "exported 3 patients, 5 treatments and 6 assessments" in result.output and "FHIR" in result.output
+    assert not (tmp_path / "out" / "patients.csv").exists()
+    result = runner.invoke(app, ["import", "--fhir", str(bundle), "--clinic", "south", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "added 3 patients, 5 treatments (4 sessions), 6 assessments" in result.output
+    assert "warning: north.json: its ids are those of clinic 'north'" in result.output
+    result = runner.invoke(app, ["import", "--fhir", str(bundle), "--clinic", "south", "--database-url", url])
+    assert result.exit_code == 0 and "added 0 patients" in result.output
+    result = runner.invoke(app, ["export", str(tmp_path / "south"), "--clinic", "south", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert read_folder(tmp_path / "south") == GOOD
+
+
+def test_fhir_import_of_a_bad_bundle_prints_one_line_per_bad_entry(url: str, tmp_path: Path) -> None:
+    import json
+
+    folder = write_folder(tmp_path / "in", GOOD)
+    assert runner.invoke(app, ["import", str(folder), "--database-url", url]).exit_code == 0
+    bundle = tmp_path / "bundle.json"
+    assert runner.invoke(app, ["export", "--fhir", str(bundle), "--database-url", url]).exit_code == 0
+    engine = make_engine(url)
+    wipe(engine)
+    engine.dispose()
+    data = json.loads(bundle.read_text(encoding="utf-8"))
+    data["entry"][4]["resource"]["dosage"]["dose"]["value"] = -5
+    data["entry"][7]["resource"]["subject"]["reference"] = "urn:uuid:elsewhere"
+    data["entry"][12]["resource"]["valueInteger"] = 5
+    bundle.write_text(json.dumps(data), encoding="utf-8")
+    result = runner.invoke(app, ["import", "--fhir", str(bundle), "--database-url", url])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[0].startswith("bundle.json:entry[4]: units: units must be positive")
+    assert lines[1].startswith("bundle.json:entry[7]: patient_id: 'urn:uuid:elsewhere' is not the fullUrl")
+    assert lines[2] == "bundle.json:entry[12]: severity: severity 5 is outside 0-3 (at Observation.valueInteger)"
+    assert lines[3] == f"error: 3 bad entries in {bundle}, 3 problem(s); nothing was imported"
+    assert len(lines) == 4 and "Traceback" not in result.output
+    assert _counts(url)["patient"] == 0
+
+
+def test_fhir_import_of_a_malformed_bundle_fails_in_one_line(url: str, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": 3}]}')
+    result = runner.invoke(app, ["import", "--fhir", str(bundle), "--database-url", url])
+    assert result.exit_code == 2 and "is not a valid FHIR R4B Bundle: entry[0].resource" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    bundle.write_text("not json")
+    result = runner.invoke(app, ["import", "--fhir", str(bundle), "--database-url", url])
+    assert result.exit_code == 2 and "bundle.json is not JSON" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["import", "export"])
+def test_a_folder_or_fhir_file_exactly(url: str, tmp_path: Path, command: str) -> None:
+    both = [command, str(tmp_path / "dir"), "--fhir", str(tmp_path / "b.json"), "--database-url", url]
+    for args, words in (([command, "--database-url", url], "or --fhir FILE"), (both, "not both")):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and words in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1

@@ -24,6 +24,14 @@ DatabaseUrlOption = Annotated[
 ClinicOption = Annotated[str, typer.Option("--clinic", help="The clinic the patient and treatment ids belong to.")]
 
 
+def _folder_or_fhir(folder: Path | None, fhir: Path | None, verb: str) -> None:
+    """Exactly one of the records folder and ``--fhir FILE``, else a one-line error (exit code 2)."""
+    if folder is not None and fhir is not None:
+        fail(f"give either a records FOLDER or --fhir FILE to {verb}, not both")
+    if folder is None and fhir is None:
+        fail(f"give the records FOLDER to {verb} (patients.csv, treatments.csv, assessments.csv), or --fhir FILE")
+
+
 @contextmanager
 def records_errors(url: str) -> Iterator[None]:
     """Turn records and database errors into one-line messages with exit code 2 (passwords masked)."""
@@ -98,12 +106,21 @@ def db_upgrade_command(database_url: DatabaseUrlOption = None) -> None:
 
 @app.command("import")
 def import_command(
-    folder: Annotated[Path, typer.Argument(help="Folder with patients.csv, treatments.csv and assessments.csv.")],
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder with patients.csv, treatments.csv and assessments.csv.", show_default=False),
+    ] = None,
+    fhir: Annotated[
+        Path | None,
+        typer.Option("--fhir", metavar="FILE", help="Import this FHIR R4B Bundle (JSON) instead of a folder."),
+    ] = None,
     clinic: ClinicOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Import a records folder, all or nothing: any bad row is reported (file:line: column: why), nothing stored."""
-    from wearoff.records import RecordsImportError, csv_io, db
+    """Import a records folder (or a FHIR Bundle with --fhir), all or nothing: any bad row or Bundle entry is
+    reported (where, the field, why), nothing stored."""
+    _folder_or_fhir(folder, fhir, "import")
+    from wearoff.records import RecordsImportError, csv_io, db, fhir_io
 
     url = database_url or db.database_url()
     with records_errors(url):
@@ -111,11 +128,18 @@ def import_command(
         try:
             db.check_schema(engine)
             with _records_progress() as progress, db.session_scope(engine) as session:
-                report = csv_io.import_folder(session, folder, clinic, progress=progress)
+                if fhir is not None:
+                    report = fhir_io.import_fhir(session, fhir, clinic, progress=progress)
+                else:
+                    report = csv_io.import_folder(session, folder, clinic, progress=progress)
         except RecordsImportError as exc:
             for error in exc.errors:
                 err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
-            fail(f"{exc.bad_rows} bad row(s) in {folder}, {len(exc.errors)} problem(s); nothing was imported")
+            if fhir is not None:
+                bad = f"{exc.bad_rows} bad {'entry' if exc.bad_rows == 1 else 'entries'} in {fhir}"
+            else:
+                bad = f"{exc.bad_rows} bad row(s) in {folder}"
+            fail(f"{bad}, {len(exc.errors)} problem(s); nothing was imported")
         finally:
             engine.dispose()
     for warning in report.warnings:
@@ -125,12 +149,21 @@ def import_command(
 
 @app.command("export")
 def export_command(
-    folder: Annotated[Path, typer.Argument(help="Folder to write patients.csv, treatments.csv, assessments.csv to.")],
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder to write patients.csv, treatments.csv, assessments.csv to.", show_default=False),
+    ] = None,
+    fhir: Annotated[
+        Path | None,
+        typer.Option("--fhir", metavar="FILE", help="Write a FHIR R4B Bundle (JSON) to FILE instead of a folder."),
+    ] = None,
     clinic: ClinicOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Export a clinic's records as CSV in the import contract (voided records left out)."""
-    from wearoff.records import csv_io, db
+    """Export a clinic's records as CSV in the import contract, or as a FHIR Bundle with --fhir (voided records
+    left out)."""
+    _folder_or_fhir(folder, fhir, "export to")
+    from wearoff.records import csv_io, db, fhir_io
 
     url = database_url or db.database_url()
     with records_errors(url):
@@ -138,12 +171,15 @@ def export_command(
         try:
             db.check_schema(engine)
             with _records_progress() as progress, db.session_scope(engine) as session:
-                report = csv_io.export_folder(session, folder, clinic, progress=progress)
+                if fhir is not None:
+                    report = fhir_io.export_fhir(session, fhir, clinic, progress=progress)
+                else:
+                    report = csv_io.export_folder(session, folder, clinic, progress=progress)
         finally:
             engine.dispose()
     console.print(
         f"exported {report.patients} patients, {report.treatments} treatments and {report.assessments} assessments "
-        f"of clinic {clinic!r} to {folder}",
+        f"of clinic {clinic!r} to {report.folder}{' (FHIR R4B Bundle)' if fhir is not None else ''}",
         markup=False,
         highlight=False,
     )

@@ -80,7 +80,7 @@ def rise(t: np.ndarray, onset_day: np.ndarray, shape: float) -> np.ndarray:
 def decay(t: np.ndarray, tau: np.ndarray, gamma: float) -> np.ndarray:
     """The wear-off: :math:`\\exp(-(t/\\tau)^\\gamma)`."""
     t = np.maximum(np.asarray(t, float), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.exp(-((t / tau) ** gamma))
     return np.nan_to_num(out, nan=0.0)
 

@@ -116,7 +116,8 @@ class RowTable:
     ``rows`` are ``(position, row)`` pairs; ``row`` maps the column names of the CSV contract to text (``""`` when
     blank; optional columns may be absent from ``columns``). ``position`` is the row's line in ``file``, or, when
     ``entries`` is true, the 0-based index of a FHIR Bundle entry plus 1. ``reported`` holds, per position, the
-    columns whose problem the reader has already reported: the checks skip them.
+    columns whose problem the reader has already reported (``""``: the row as a whole): the checks skip those
+    columns, and the row is not stored.
     """
 
     file: str
@@ -329,6 +330,10 @@ class _Checker:
             self._error(table, line, column, str(exc))
             return None
 
+    def _bad(self, table: RowTable, line: int, n_errors: int) -> bool:
+        """Whether the row has a problem: a new error since ``n_errors``, or one its reader reported."""
+        return len(self.errors) > n_errors or line in table.reported
+
     def _tick(self, task: str, i: int, total: int) -> None:
         if self.progress is not None and (i % CHUNK == 0 or i == total):
             self.progress(task, i, total)
@@ -398,7 +403,7 @@ class _Checker:
                 continue
             seen[pid] = line
             self.file_patients[pid] = year
-            if len(self.errors) > n_errors:
+            if self._bad(table, line, n_errors):
                 continue
             stored = self.stored.patients.get(pid)
             if stored is not None:
@@ -461,7 +466,7 @@ class _Checker:
                     self._error(table, line, "treatment_id", message)
                     continue
                 seen[tid] = line
-            if len(self.errors) > n_errors or not known:
+            if self._bad(table, line, n_errors) or not known:
                 continue
             key = (pid, date, area)
             if key in areas_seen:
@@ -522,7 +527,7 @@ class _Checker:
                     "severity_rest",
                 )
             rater = self._field(table, line, "rater", v.parse_code, row["rater"], v.RATERS, "rater")
-            if len(self.errors) > n_errors or not known:
+            if self._bad(table, line, n_errors) or not known:
                 continue
             key = (pid, area, date, rater)
             if key in seen:

@@ -16,8 +16,8 @@ class RowError:
     ``line`` is the 1-based physical line of the row in its file (the header is line 1); 0 means the file as a
     whole (missing, unreadable). ``column`` is the CSV column at fault, or ``""`` for the row or file as a whole.
     For a FHIR Bundle, ``entry`` is the 0-based index of the Bundle entry (shown as ``bundle.json:entry[12]``),
-    ``line`` is ``entry + 1`` and ``column`` names the records field the entry maps to (see
-    :mod:`wearoff.records.fhir_io`).
+    ``line`` is ``entry + 1`` and ``column`` names the records field at fault (or, for a problem of the entry
+    itself, its FHIR element: ``status``, ``fullUrl``, ``modifierExtension``; see :mod:`wearoff.records.fhir_io`).
     """
 
     file: str

@@ -132,7 +132,7 @@ FHIR_PATHS: dict[str, dict[str, str]] = {
         "treatment_id": "MedicationAdministration.identifier",
         "patient_id": "MedicationAdministration.subject",
         "date": "MedicationAdministration.effectiveDateTime",
-        "product": "MedicationAdministration.medication (Medication.code)",
+        "product": "Medication.code",
         "area": "MedicationAdministration.dosage.site",
         "units": "MedicationAdministration.dosage.dose",
         "lot": "Medication.batch.lotNumber",
@@ -149,7 +149,8 @@ FHIR_PATHS: dict[str, dict[str, str]] = {
         "rater": f"Observation.extension({RATER_URL})",
     },
 }
-"""Records field -> the FHIR element it maps to, per resource type (named in import errors)."""
+"""Records field -> the FHIR element it maps to, per resource type (named in import errors). Problems of an entry
+itself name its FHIR element instead of a records field: ``status``, ``modifierExtension``, ``fullUrl``."""
 
 
 def id_system(clinic: str, kind: str) -> str:
@@ -166,8 +167,9 @@ def _full_url(clinic: str, *parts: Any) -> str:
 # --- export -----------------------------------------------------------------------------------------------------
 
 
-def _decimal(value: float) -> Decimal:
-    return Decimal(csv_io._number(value))  # "20", "62.5": the CSV export's spelling, exactly
+def _number(value: float) -> int | float:
+    """A JSON number spelled as the CSV export spells it (``20``, ``62.5``)."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _coded(system: str, code: str, text: str | None = None, display: str | None = None) -> dict[str, Any]:
@@ -203,13 +205,12 @@ def _administration_resource(t: dict[str, Any], clinic: str, subject: str) -> di
         batch["expirationDate"] = t["expiry"].isoformat()
     if batch:
         medication["batch"] = batch
-    dosage: dict[str, Any] = {
-        "site": _coded(AREA_SYSTEM, t["area"]),
-        "dose": {"value": _decimal(t["units"]), "unit": "U", "system": UCUM, "code": UNITS_CODE},
-    }
+    dosage: dict[str, Any] = {}  # keys in FHIR element order, as fhir.resources writes them
     if t["dilution_ml"] is not None:
-        quantity = {"value": _decimal(t["dilution_ml"]), "unit": "mL", "system": UCUM, "code": "mL"}
+        quantity = {"value": _number(t["dilution_ml"]), "unit": "mL", "system": UCUM, "code": "mL"}
         dosage["extension"] = [{"url": DILUTION_URL, "valueQuantity": quantity}]
+    dosage["site"] = _coded(AREA_SYSTEM, t["area"])
+    dosage["dose"] = {"value": _number(t["units"]), "unit": "U", "system": UCUM, "code": UNITS_CODE}
     resource: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
         "contained": [medication],
@@ -218,10 +219,10 @@ def _administration_resource(t: dict[str, Any], clinic: str, subject: str) -> di
         "medicationReference": {"reference": f"#{MEDICATION_ID}"},
         "subject": {"reference": subject},
         "effectiveDateTime": t["date"].isoformat(),
-        "dosage": dosage,
     }
     if t["injector"] is not None:
         resource["performer"] = [{"actor": {"display": t["injector"]}}]
+    resource["dosage"] = dosage
     return resource
 
 
@@ -242,10 +243,8 @@ def _observation_resource(a: dict[str, Any], subject: str) -> dict[str, Any]:
     return resource
 
 
-def export_bundle(session: Session, clinic: str = DEFAULT_CLINIC) -> Bundle:
-    """The clinic's records (voided rows left out) as a FHIR R4B ``collection`` Bundle: a Patient per patient, a
-    MedicationAdministration per treated area and an Observation per severity score (see the module's table).
-    A :class:`RecordsError` for an unknown clinic."""
+def _bundle_data(session: Session, clinic: str) -> dict[str, Any]:
+    """The Bundle as JSON-ready data, keys in FHIR element order."""
     patients, treatments, assessments = csv_io.export_rows(session, clinic)
     entries: list[dict[str, Any]] = []
     subjects: dict[str, str] = {}
@@ -261,7 +260,14 @@ def export_bundle(session: Session, clinic: str = DEFAULT_CLINIC) -> Bundle:
     data: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
     if entries:
         data["entry"] = entries
-    return Bundle.model_validate(data)
+    return data
+
+
+def export_bundle(session: Session, clinic: str = DEFAULT_CLINIC) -> Bundle:
+    """The clinic's records (voided rows left out) as a FHIR R4B ``collection`` Bundle: a Patient per patient, a
+    MedicationAdministration per treated area and an Observation per severity score (see the module's table),
+    validated by ``fhir.resources``. A :class:`RecordsError` for an unknown clinic."""
+    return Bundle.model_validate(_bundle_data(session, clinic))
 
 
 def export_fhir(
@@ -272,21 +278,33 @@ def export_fhir(
     progress: ProgressCallback | None = None,
 ) -> ExportReport:
     """Write :func:`export_bundle` to ``path`` as JSON (UTF-8, indented, replaced atomically; the parent folder
-    is created if missing). Returns the counts (``ExportReport.folder`` is the file)."""
+    is created if missing). Returns the counts (``ExportReport.folder`` is the file).
+
+    The file is the text ``export_bundle(...).model_dump_json(indent=2)`` gives, written from the same data
+    without the round trip through the ``fhir.resources`` models (which costs about 1 ms per entry): the same
+    JSON document, byte for byte for the numbers clinics record (the tests check it)."""
     path = Path(path)
-    bundle = export_bundle(session, clinic)
+    data = _bundle_data(session, clinic)
     if progress is not None:
         progress("exporting", 1, 2)
     counts: dict[str, int] = defaultdict(int)
-    for entry in bundle.entry or []:
-        counts[entry.resource.get_resource_type()] += 1
+    for entry in data.get("entry", []):
+        counts[entry["resource"]["resourceType"]] += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(bundle.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(bundle_json(data), encoding="utf-8")
     os.replace(tmp, path)
     if progress is not None:
         progress("exporting", 2, 2)
     return ExportReport(path, counts["Patient"], counts["MedicationAdministration"], counts["Observation"])
+
+
+def bundle_json(bundle: Bundle | dict[str, Any]) -> str:
+    """A Bundle (a model, or data in FHIR element order) as the text :func:`export_fhir` writes: JSON indented by
+    2, UTF-8 characters unescaped, a final newline."""
+    if isinstance(bundle, Bundle):
+        return bundle.model_dump_json(indent=2) + "\n"
+    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- reading a Bundle -------------------------------------------------------------------------------------------
@@ -332,7 +350,9 @@ def read_bundle(path: str | os.PathLike[str]) -> Bundle:
     entries = data.get("entry")
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if resource is not None and not isinstance(resource, dict):
+            raise RecordsError(f"{path.name} is not a valid FHIR R4B Bundle: entry[{i}].resource is not an object")
+        kind = resource.get("resourceType") if resource is not None else None
         if resource is not None and not _known_type(kind):
             raise RecordsError(
                 f"{path.name} is not a valid FHIR R4B Bundle: entry[{i}].resource.resourceType {kind!r} is not a "
@@ -381,18 +401,18 @@ class _Rows:
         self.clinics_named: set[str] = set()
 
     def error(self, table: RowTable, position: int, column: str, message: str) -> None:
-        """Record a problem the checks would not see; the checks then skip ``column`` of this row."""
+        """Record a problem the checks would not see (none when ``message`` is empty: it is reported elsewhere);
+        the checks then skip ``column`` of this row and do not store it."""
         if message:
             self.errors.append(table.error(position, column, message))
-        if column:
-            table.reported.setdefault(position, set()).add(column)
+        table.reported.setdefault(position, set()).add(column)
 
     def warnings(self) -> list[str]:
         out = []
         for reason, indices in self.ignored.items():
             shown = ", ".join(f"entry[{i}]" for i in indices[:5])
             more = f" and {len(indices) - 5} more" if len(indices) > 5 else ""
-            out.append(f"{self.file}: {len(indices)} {reason}; ignored ({shown}{more})")
+            out.append(f"{self.file}: {reason}; ignored: {shown}{more}")
         others = sorted(self.clinics_named - {self.clinic})
         if others:
             named = ", ".join(repr(c) for c in others)
@@ -467,7 +487,8 @@ def _identifier(rows: _Rows, identifiers: list[Identifier] | None, kind: str) ->
 def _modifiers(rows: _Rows, table: RowTable, position: int, resource: Any) -> None:
     if resource.modifierExtension:
         urls = ", ".join(sorted({_text(e.url) for e in resource.modifierExtension}))
-        rows.error(table, position, "", f"modifierExtension {urls} is not understood; the entry cannot be imported")
+        message = f"{urls} is not understood; the entry cannot be imported"
+        rows.error(table, position, "modifierExtension", message)
 
 
 def _subject(
@@ -583,11 +604,12 @@ def _administration_rows(
     position = index + 1
     table = rows.treatments
     if resource.status == "entered-in-error":
-        rows.ignored["MedicationAdministration entries marked entered-in-error"].append(index)
+        rows.ignored["MedicationAdministrations marked entered-in-error are not records"].append(index)
         return
     rows.kinds[position] = "MedicationAdministration"
     if resource.status != "completed":
-        rows.error(table, position, "", f"status {resource.status!r}: only completed administrations are records")
+        message = f"{resource.status!r}: only completed administrations are records"
+        rows.error(table, position, "status", message)
     _modifiers(rows, table, position, resource)
     tid, problem = _identifier(rows, resource.identifier, "treatment")
     if problem:
@@ -626,16 +648,15 @@ def _observation_rows(rows: _Rows, index: int, resource: Observation, patients: 
     position = index + 1
     table = rows.assessments
     if not _has_code(resource.code, OBSERVATION_SYSTEM, SEVERITY_CODE, SEVERITY_TEXT):
-        rows.ignored["Observation entries that are not wrinkle severity scores"].append(index)
+        rows.ignored["Observations other than wrinkle severity scores are not records"].append(index)
         return
     if resource.status == "entered-in-error":
-        rows.ignored["severity scores marked entered-in-error"].append(index)
+        rows.ignored["severity scores marked entered-in-error are not records"].append(index)
         return
     rows.kinds[position] = "Observation"
     if resource.status not in _SCORE_STATUSES:
-        rows.error(
-            table, position, "", f"status {resource.status!r}: only {', '.join(_SCORE_STATUSES)} scores are records"
-        )
+        message = f"{resource.status!r}: only {', '.join(_SCORE_STATUSES)} scores are records"
+        rows.error(table, position, "status", message)
     _modifiers(rows, table, position, resource)
     pid = _subject(rows, table, position, resource.subject, patients)
     rest = next(
@@ -669,8 +690,8 @@ def _bundle_rows(bundle: Bundle, file: str, clinic: str) -> _Rows:
         url = entry.fullUrl
         if url and entry.resource is not None:
             if url in seen_urls:
-                message = f"fullUrl {url!r} is also entry[{seen_urls[url]}]'s; give each entry its own"
-                rows.errors.append(RowError(file, i + 1, "", message, i))
+                message = f"{url!r} is also entry[{seen_urls[url]}]'s; give each entry its own"
+                rows.errors.append(RowError(file, i + 1, "fullUrl", message, i))
             else:
                 seen_urls[url] = i
             if isinstance(entry.resource, Medication):
@@ -682,13 +703,13 @@ def _bundle_rows(bundle: Bundle, file: str, clinic: str) -> _Rows:
     for i, entry in enumerate(entries):
         resource = entry.resource
         if resource is None:
-            rows.ignored["entries without a resource"].append(i)
+            rows.ignored["entries without a resource are not records"].append(i)
         elif isinstance(resource, MedicationAdministration):
             _administration_rows(rows, i, resource, patients, medications)
         elif isinstance(resource, Observation):
             _observation_rows(rows, i, resource, patients)
         elif not isinstance(resource, Patient | Medication):
-            rows.ignored[f"{resource.get_resource_type()} entries are not records"].append(i)
+            rows.ignored[f"{resource.get_resource_type()} resources are not records"].append(i)
     return rows
 
 
