@@ -101,3 +101,14 @@ def test_stored_validation_matches_the_shipped_parameters(params) -> None:
     doc = json.loads(path.read_text())
     assert doc["parameters_sha256"] == hashlib.sha256(params.to_json().encode()).hexdigest()
     assert len(doc["held_out"]) > 50
+
+
+def test_objective_survives_extreme_steps(evidence_path) -> None:
+    """A line search may step far outside the plausible region: the objective then says so instead of failing."""
+    from wearoff.inference.calibrate import UNUSABLE, Objective
+
+    rows = fit_rows(read_arms(evidence_path))
+    names = ["log_het_days", "log_het_logit"]
+    objective = Objective(rows, names)
+    assert objective(np.array([400.0, 0.0])) == UNUSABLE
+    assert objective(np.array([-1.0, -0.6])) < UNUSABLE

@@ -27,6 +27,8 @@ from wearoff.model.arms import predict_arms
 from wearoff.model.parameters import Parameters, PriorSet, load_priors
 
 FD_STEP = 1e-4
+UNUSABLE = 1e12
+"""The objective where the model cannot be evaluated: the optimiser backs off."""
 Progress = Callable[[str], None]
 
 
@@ -43,8 +45,11 @@ class Objective:
 
     def __call__(self, x: np.ndarray) -> float:
         params = self.params(x)
-        value = -(log_likelihood(params, self.rows) + log_prior(params.values, self.priors))
-        return value if math.isfinite(value) else 1e12
+        try:
+            value = -(log_likelihood(params, self.rows) + log_prior(params.values, self.priors))
+        except (OverflowError, FloatingPointError, ZeroDivisionError):
+            return UNUSABLE  # a line search stepped far outside the plausible region
+        return value if math.isfinite(value) else UNUSABLE
 
 
 _WORKER_OBJECTIVE: Objective | None = None
