@@ -63,6 +63,20 @@ CHUNK = 5000
 ProgressCallback = Callable[[str, int, int], None]
 """``progress(task, done, total)``: called as the import or export advances (task is a short label)."""
 
+TREATMENT_QUERY_COLUMNS = (
+    Injection.external_id,
+    Patient.external_id,
+    TreatmentSession.date,
+    Injection.product,
+    Injection.area,
+    Injection.units,
+    Injection.lot,
+    Injection.expiry,
+    Injection.dilution_ml,
+    Injection.injector,
+)
+"""A treatment row as stored: the columns the import compares against and the export writes."""
+
 
 @dataclass
 class ImportReport:
@@ -241,16 +255,7 @@ def _stored(session: Session, clinic: Clinic | None) -> _Stored:
         out.patients[ext] = (pk, sex, year, activity, voided)
     query = (
         select(
-            Injection.external_id,
-            Patient.external_id,
-            TreatmentSession.date,
-            Injection.product,
-            Injection.area,
-            Injection.units,
-            Injection.lot,
-            Injection.expiry,
-            Injection.dilution_ml,
-            Injection.injector,
+            *TREATMENT_QUERY_COLUMNS,
             Injection.voided | TreatmentSession.voided | Patient.voided,
         )
         .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
@@ -793,16 +798,7 @@ def _treatment_rows(session: Session, clinic: Clinic) -> list[tuple[Any, ...]]:
     live_patient = (Patient.clinic_id == clinic.id) & Patient.voided.is_(False)
     rows = session.execute(
         select(
-            Injection.external_id,
-            Patient.external_id,
-            TreatmentSession.date,
-            Injection.product,
-            Injection.area,
-            Injection.units,
-            Injection.lot,
-            Injection.expiry,
-            Injection.dilution_ml,
-            Injection.injector,
+            *TREATMENT_QUERY_COLUMNS,
             TreatmentSession.injector,
         )
         .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
