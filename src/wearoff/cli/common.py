@@ -31,7 +31,7 @@ def fail(message: str) -> NoReturn:
 def user_errors() -> Iterator[None]:
     """Turn the package's input errors into one-line messages with exit code 2."""
     from wearoff.catalog import CatalogError
-    from wearoff.inference.evidence import EvidenceError
+    from wearoff.inference.errors import EvidenceError
     from wearoff.model.treatment import TreatmentError
 
     try:

@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wearoff.catalog import Catalog, load_catalog
+from wearoff.inference.errors import EvidenceError
 from wearoff.model.arms import Arm
 from wearoff.model.endpoints import ENDPOINTS
 
 REQUIRED_COLUMNS = ("study", "product", "area", "units", "n", "female_pct", "endpoint", "day")
-
-
-class EvidenceError(ValueError):
-    """The arms file is malformed: the message names the file, line and column."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
-from scipy.stats import binom, norm
+from scipy.special import bdtr, expit, logit, ndtri
 
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import Cohorts, population_cohorts, standard_normal_nodes
@@ -87,7 +86,7 @@ def _percent_interval(p: float, n: int, het: float) -> tuple[float, float]:
     z, w = standard_normal_nodes(N_HETEROGENEITY_NODES)
     p_star = expit(logit(np.clip(p, PROB_FLOOR, 1 - PROB_FLOOR)) + het * z)
     k = np.arange(n + 1)
-    cdf = np.sum(w[:, None] * binom.cdf(k[None, :], n, p_star[:, None]), axis=0)
+    cdf = np.sum(w[:, None] * bdtr(k[None, :], n, p_star[:, None]), axis=0)
     lower = k[np.searchsorted(cdf, 0.05)]
     upper = k[min(np.searchsorted(cdf, 0.95), n)]
     return 100.0 * lower / n, 100.0 * upper / n
@@ -109,7 +108,7 @@ def arm_interval(params: Parameters, value: float, endpoint: str, n: int | None)
         lower, upper = _percent_interval(value / 100.0, n, math.exp(params["log_het_logit"]))
         return float(min(lower, value)), float(max(upper, value))
     sd = days_log_sd(params, endpoint, n)
-    q = float(norm.ppf(0.95))
+    q = float(ndtri(0.95))
     return value * math.exp(-q * sd), value * math.exp(q * sd)
 
 
