@@ -93,3 +93,17 @@ def test_batched_equals_one_by_one(params) -> None:
     together = [p.predicted for p in predict_arms(params, arms, codes, days)]
     alone = [predict_arms(params, [a], [c], [d])[0].predicted for a, c, d in zip(arms, codes, days, strict=True)]
     assert np.allclose(together, alone)
+
+
+def test_intervals_widen_for_areas_and_products_no_evidence_fitted(params) -> None:
+    """Mentalis is in no published arm: its area terms are priors, and its interval carries their uncertainty."""
+    from wearoff.model.arms import novelty_variance
+
+    seen = Arm("onabotulinumtoxinA", "glabellar", 20, 90, 100)
+    unseen = Arm("onabotulinumtoxinA", "mentalis", 6, 90, 100)
+    (p_seen, p_unseen) = predict_arms(params, [seen, unseen], ["inv_ge1"] * 2, [120.0] * 2)
+    extra = novelty_variance(
+        params, [seen, unseen], ["inv_ge1"] * 2, [120.0] * 2, np.array([p_seen.predicted, p_unseen.predicted])
+    )
+    assert extra[0] == 0.0 and extra[1] > 0.0
+    assert not params.is_fitted("area_need.mentalis")

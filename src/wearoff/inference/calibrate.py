@@ -145,7 +145,7 @@ def leave_one_study_out(
     *,
     studies: list[str] | None = None,
     workers: int = 1,
-    max_iter: int = 60,
+    max_iter: int = 30,
     progress: Progress | None = None,
 ) -> list[RowPrediction]:
     """Refit without each study (warm-started from the full fit) and predict that study's rows.

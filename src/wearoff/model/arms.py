@@ -25,7 +25,7 @@ from scipy.special import bdtr, expit, logit, ndtri
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import Cohorts, population_cohorts, standard_normal_nodes
 from wearoff.model.endpoints import ENDPOINTS
-from wearoff.model.parameters import Parameters
+from wearoff.model.parameters import REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
 from wearoff.model.treatment import Treatment, covariates_for
 
 DEFAULT_ARM_SIZE = 50
@@ -99,17 +99,77 @@ def days_log_sd(params: Parameters, endpoint: str, n: int) -> float:
     return math.sqrt(het**2 + (math.pi / 2.0) * spread**2 / n)
 
 
-def arm_interval(params: Parameters, value: float, endpoint: str, n: int | None) -> tuple[float, float]:
-    """90 % interval of the value a trial of *n* patients would observe (see the module docstring)."""
+def arm_interval(
+    params: Parameters, value: float, endpoint: str, n: int | None, extra_var: float = 0.0
+) -> tuple[float, float]:
+    """90 % interval of the value a trial of *n* patients would observe (see the module docstring);
+    ``extra_var`` adds parameter uncertainty on the logit (percent) or log (days) scale."""
     n = n or DEFAULT_ARM_SIZE
     if not math.isfinite(value):
         return float("nan"), float("nan")
     if ENDPOINTS[endpoint].unit == "percent":
-        lower, upper = _percent_interval(value / 100.0, n, math.exp(params["log_het_logit"]))
+        het = math.sqrt(math.exp(params["log_het_logit"]) ** 2 + extra_var)
+        lower, upper = _percent_interval(value / 100.0, n, het)
         return float(min(lower, value)), float(max(upper, value))
-    sd = days_log_sd(params, endpoint, n)
+    sd = math.sqrt(days_log_sd(params, endpoint, n) ** 2 + extra_var)
     q = float(ndtri(0.95))
     return value * math.exp(-q * sd), value * math.exp(q * sd)
+
+
+FAMILY_TERMS = ("area_need", "area_duration", "product_need", "product_duration", "product_onset")
+
+
+def _unfitted_terms(params: Parameters, arm: Arm) -> list[str]:
+    """The arm's area and product parameters that no evidence fitted (their prior stands in)."""
+    names = []
+    for family in FAMILY_TERMS:
+        code = arm.area if family.startswith("area") else arm.product
+        if code in (REFERENCE_AREA, REFERENCE_PRODUCT, "placebo"):
+            continue
+        name = f"{family}.{code}"
+        if not params.is_fitted(name) and params.priors.prior(name).sd > 0:
+            names.append(name)
+    return names
+
+
+def _scale(values: np.ndarray, endpoints: list[str]) -> np.ndarray:
+    """Predictions on the scale their uncertainty adds on: logit for percents, log for days."""
+    percent = np.array([ENDPOINTS[e].unit == "percent" for e in endpoints])
+    clipped = np.clip(values / 100.0, PROB_FLOOR, 1 - PROB_FLOOR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(percent, logit(clipped), np.log(np.maximum(values, 1e-9)))
+
+
+def novelty_variance(
+    params: Parameters,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    values: np.ndarray,
+    catalog: Catalog | None = None,
+) -> np.ndarray:
+    """Variance each prediction owes to area and product parameters no evidence fitted (delta method: the change
+    of the prediction when such a parameter moves by its prior sd, squared and summed)."""
+    extra = np.zeros(len(arms))
+    names = sorted({n for arm in arms for n in _unfitted_terms(params, arm)})
+    if not names:
+        return extra
+    base = _scale(values, endpoints)
+    for name in names:
+        rows = [i for i, arm in enumerate(arms) if name in _unfitted_terms(params, arm)]
+        prior = params.priors.prior(name)
+        shifted = params.with_values({name: prior.mean + prior.sd})
+        sub = [arms[i] for i in rows]
+        unique = list(dict.fromkeys(sub))
+        position = {arm: k for k, arm in enumerate(unique)}
+        moved = predict_values(
+            arm_cohorts(shifted, unique, catalog).take([position[a] for a in sub]),
+            [endpoints[i] for i in rows],
+            [days[i] for i in rows],
+        )
+        delta = np.nan_to_num(_scale(moved, [endpoints[i] for i in rows]) - base[rows])
+        extra[rows] += delta**2
+    return extra
 
 
 def predict_arms(
@@ -119,15 +179,17 @@ def predict_arms(
     days: list[float | None],
     catalog: Catalog | None = None,
 ) -> list[ArmPrediction]:
-    """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals."""
+    """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals, widened for the
+    area and product parameters no evidence fitted (:func:`novelty_variance`)."""
     if not arms:
         return []
     unique = list(dict.fromkeys(arms))
     position = {arm: i for i, arm in enumerate(unique)}
     cohorts = arm_cohorts(params, unique, catalog).take([position[a] for a in arms])
     values = predict_values(cohorts, endpoints, days)
+    extra = novelty_variance(params, arms, endpoints, days, values, catalog)
     out = []
-    for arm, code, value in zip(arms, endpoints, values, strict=True):
-        lower, upper = arm_interval(params, float(value), code, arm.n)
+    for arm, code, value, var in zip(arms, endpoints, values, extra, strict=True):
+        lower, upper = arm_interval(params, float(value), code, arm.n, float(var))
         out.append(ArmPrediction(float(value), lower, upper))
     return out
