@@ -11,7 +11,7 @@ from rich.table import Table
 
 from wearoff.cli.apps import app, patient_app
 from wearoff.cli.common import console, fail, progress_bar, user_errors
-from wearoff.cli.records_commands import ClinicOption, DatabaseUrlOption, records_errors
+from wearoff.cli.records_commands import ClinicOption, DatabaseUrlOption, records_session
 
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date of the view (YYYY-MM-DD; default today).")]
 
@@ -44,7 +44,7 @@ def patient_show_command(
 
     day = _as_of(as_of)
     url = database_url or db.database_url()
-    with records_errors(url), db.session_scope(db.make_engine(url)) as session:
+    with records_session(url) as session:
         history = patient_history(session, patient_id, clinic)
     p = history.patient
     console.print(f"[bold]{p.patient_id}[/]: {p.sex}, born {p.birth_year}, {p.activity} activity (as of {day})")
@@ -125,7 +125,7 @@ def due_command(
 
     day = _as_of(as_of)
     url = database_url or db.database_url()
-    with records_errors(url), db.session_scope(db.make_engine(url)) as session:
+    with records_session(url) as session:
         histories = clinic_histories(session, clinic)
     with progress_bar("forecasting patients", len(histories)) as advance, user_errors():
         rows = forecast_records(histories, day, progress=advance)

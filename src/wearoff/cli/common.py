@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -49,21 +49,23 @@ def parse_number(text: str, what: str, cast: Callable[[str], float] = float) -> 
         fail(f"{what} must be a number, not {text!r}")
 
 
-@contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar on stderr; yields a function that advances it."""
+def rich_progress() -> Any:
+    """A transient Rich progress display on stderr (description, bar, count, elapsed time)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        TextColumn(description),
+    return Progress(
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-    ) as bar:
+    )
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr; yields a function that advances it."""
+    with rich_progress() as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
-
-
-# --- clinic records: `wearoff db init|upgrade`, `wearoff import`, `wearoff export` ----------------------------------

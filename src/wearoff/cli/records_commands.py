@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 from wearoff.cli.apps import app, db_app
-from wearoff.cli.common import console, err_console, fail, progress_bar, user_errors
+from wearoff.cli.common import console, err_console, fail, progress_bar, rich_progress, user_errors
 
 DatabaseUrlOption = Annotated[
     str | None,
@@ -37,11 +40,13 @@ def records_errors(url: str) -> Iterator[None]:
     """Turn records and database errors into one-line messages with exit code 2 (passwords masked)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from wearoff.records import RecordsError
+    from wearoff.records import RecordsError, RecordsImportError
     from wearoff.records.db import mask_url
 
     try:
         yield
+    except RecordsImportError:
+        raise  # the command lists every bad row itself
     except RecordsError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
@@ -54,19 +59,10 @@ def records_errors(url: str) -> Iterator[None]:
 @contextmanager
 def _records_progress() -> Iterator[Callable[[str, int, int], None]]:
     """A transient Rich progress bar on stderr when it is a terminal; yields ``progress(task, done, total)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     if not err_console.is_terminal:
         yield lambda task, done, total: None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
+    with rich_progress() as bar:
         tasks: dict[str, object] = {}
 
         def progress(task: str, done: int, total: int) -> None:
@@ -75,6 +71,22 @@ def _records_progress() -> Iterator[Callable[[str, int, int], None]]:
             bar.update(tasks[task], completed=done, total=total)  # type: ignore[arg-type]
 
         yield progress
+
+
+@contextmanager
+def records_session(url: str) -> Iterator[Session]:
+    """A session on the records database at ``url`` in one transaction, after checking its schema is current;
+    the engine is disposed afterwards. Errors become one-line messages (:func:`records_errors`)."""
+    from wearoff.records import db
+
+    with records_errors(url):
+        engine = db.make_engine(url)
+        try:
+            db.check_schema(engine)
+            with db.session_scope(engine) as session:
+                yield session
+        finally:
+            engine.dispose()
 
 
 def _migrate(database_url: str | None) -> None:
@@ -123,25 +135,20 @@ def import_command(
     from wearoff.records import RecordsImportError, csv_io, db, fhir_io
 
     url = database_url or db.database_url()
-    with records_errors(url):
-        engine = db.make_engine(url)
-        try:
-            db.check_schema(engine)
-            with _records_progress() as progress, db.session_scope(engine) as session:
-                if fhir is not None:
-                    report = fhir_io.import_fhir(session, fhir, clinic, progress=progress)
-                else:
-                    report = csv_io.import_folder(session, folder, clinic, progress=progress)
-        except RecordsImportError as exc:
-            for error in exc.errors:
-                err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    try:
+        with _records_progress() as progress, records_session(url) as session:
             if fhir is not None:
-                bad = f"{exc.bad_rows} bad {'entry' if exc.bad_rows == 1 else 'entries'} in {fhir}"
+                report = fhir_io.import_fhir(session, fhir, clinic, progress=progress)
             else:
-                bad = f"{exc.bad_rows} bad row(s) in {folder}"
-            fail(f"{bad}, {len(exc.errors)} problem(s); nothing was imported")
-        finally:
-            engine.dispose()
+                report = csv_io.import_folder(session, folder, clinic, progress=progress)
+    except RecordsImportError as exc:
+        for error in exc.errors:
+            err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        if fhir is not None:
+            bad = f"{exc.bad_rows} bad {'entry' if exc.bad_rows == 1 else 'entries'} in {fhir}"
+        else:
+            bad = f"{exc.bad_rows} bad row(s) in {folder}"
+        fail(f"{bad}, {len(exc.errors)} problem(s); nothing was imported")
     for warning in report.warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
@@ -166,17 +173,11 @@ def export_command(
     from wearoff.records import csv_io, db, fhir_io
 
     url = database_url or db.database_url()
-    with records_errors(url):
-        engine = db.make_engine(url)
-        try:
-            db.check_schema(engine)
-            with _records_progress() as progress, db.session_scope(engine) as session:
-                if fhir is not None:
-                    report = fhir_io.export_fhir(session, fhir, clinic, progress=progress)
-                else:
-                    report = csv_io.export_folder(session, folder, clinic, progress=progress)
-        finally:
-            engine.dispose()
+    with _records_progress() as progress, records_session(url) as session:
+        if fhir is not None:
+            report = fhir_io.export_fhir(session, fhir, clinic, progress=progress)
+        else:
+            report = csv_io.export_folder(session, folder, clinic, progress=progress)
     console.print(
         f"exported {report.patients} patients, {report.treatments} treatments and {report.assessments} assessments "
         f"of clinic {clinic!r} to {report.folder}{' (FHIR R4B Bundle)' if fhir is not None else ''}",
