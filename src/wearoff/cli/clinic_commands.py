@@ -34,11 +34,7 @@ def patient_show_command(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """A patient's timeline per area, the forecast of the latest treatment, its window, flags and advice."""
-    from wearoff.model.forecast import forecast
-    from wearoff.plan.explain import advise, explain
-    from wearoff.plan.guards import antibody_suspicion, check_treatment
-    from wearoff.plan.history import courses_as_of
-    from wearoff.plan.window import rebook_window
+    from wearoff.plan.patient_plan import plan_patient
     from wearoff.records import db
     from wearoff.records.repository import patient_history
 
@@ -48,67 +44,45 @@ def patient_show_command(
         history = patient_history(session, patient_id, clinic)
     p = history.patient
     console.print(f"[bold]{p.patient_id}[/]: {p.sex}, born {p.birth_year}, {p.activity} activity (as of {day})")
-    every = [t for area in history.areas.values() for t in area.treatments if t.date <= day]
     with user_errors():
-        for course in courses_as_of(history, day):
-            area = history.areas[course.treatment.area]
-            f = forecast(course.treatment, history=course.history)
-            window = rebook_window(course.latest.date, f)
-            table = Table(title=f"{area.area}", title_justify="left", show_header=True, header_style="bold")
-            for column in ("date", "event", "detail"):
-                table.add_column(column)
-            events = [(t.date, "treatment", f"{t.product} {t.units:g} U") for t in area.treatments if t.date <= day]
-            events += [
-                (a.date, f"score ({a.rater})", f"severity {a.severity}") for a in area.assessments if a.date <= day
-            ]
-            for when, what, detail in sorted(events, key=lambda e: (e[0], e[1] != "treatment")):
-                table.add_row(when.isoformat(), what, detail)
-            console.print(table)
-            w = f.wear_off_day
+        plans = plan_patient(history, day)
+    for plan in plans:
+        table = Table(title=plan.area, title_justify="left", show_header=True, header_style="bold")
+        for column in ("date", "event", "detail"):
+            table.add_column(column)
+        events = [(t.date, "treatment", f"{t.product} {t.units:g} U") for t in plan.treatments]
+        events += [(a.date, f"score ({a.rater})", f"severity {a.severity}") for a in plan.assessments]
+        for when, what, detail in sorted(events, key=lambda e: (e[0], e[1] != "treatment")):
+            table.add_row(when.isoformat(), what, detail)
+        console.print(table)
+        w, window = plan.forecast.wear_off_day, plan.window
+        console.print(
+            f"  wear-off: day {w.median:.0f} (90 %: {w.lower90:.0f}-{w.upper90:.0f}) after {plan.latest.date}; "
+            f"re-book between {window.opens} and {window.closes}"
+            + (" (held by the label interval)" if window.held_by_label_interval else "")
+        )
+        for flag in plan.flags:
+            console.print(f"  [yellow]{flag.level}[/] {flag.code}: {flag.message}", highlight=False)
+        console.print(f"  why (the reference patient wears off on day {plan.reference_day:.0f}):")
+        for e in plan.effects:
+            console.print(f"    {e.days:+.0f} days  {e.description}" + ("  [dim](weak evidence)[/]" if e.weak else ""))
+        for e in plan.advice:
             console.print(
-                f"  wear-off: day {w.median:.0f} (90 %: {w.lower90:.0f}-{w.upper90:.0f}) after {course.latest.date}; "
-                f"re-book between {window.opens} and {window.closes}"
-                + (" (held by the label interval)" if window.held_by_label_interval else "")
+                f"  advice: {e.description}: {e.days:+.0f} days" + ("  [dim](weak evidence)[/]" if e.weak else "")
             )
-            proposed = type(course.latest)(
-                course.latest.treatment_id + "-next",
-                window.opens,
-                course.latest.product,
-                course.latest.area,
-                course.latest.units,
-            )
-            flags = check_treatment(proposed, p.sex, every)
-            suspicion = antibody_suspicion(area.treatments, area.assessments, course.treatment.baseline_severity)
-            for flag in [*flags, *([suspicion] if suspicion else [])]:
-                console.print(f"  [yellow]{flag.level}[/] {flag.code}: {flag.message}", highlight=False)
-            _, reference, effects = explain(course.treatment, course.history)
-            console.print(f"  why (the reference patient wears off on day {reference:.0f}):")
-            for e in effects:
-                console.print(
-                    f"    {e.days:+.0f} days  {e.description}" + ("  [dim](weak evidence)[/]" if e.weak else "")
-                )
-            for e in advise(course.treatment, course.history):
-                console.print(
-                    f"  advice: {e.description}: {e.days:+.0f} days" + ("  [dim](weak evidence)[/]" if e.weak else "")
-                )
-            if plot is not None:
-                from wearoff.report.forecast_plot import plot_forecast
+        if plot is not None:
+            from wearoff.report.forecast_plot import plot_forecast
 
-                scores = [
-                    (float((a.date - course.latest.date).days), a.severity, a.rater)
-                    for a in area.assessments
-                    if course.latest.date < a.date <= day
-                ]
-                target = plot.with_name(f"{plot.stem}-{area.area}{plot.suffix or '.png'}")
-                plot_forecast(
-                    f,
-                    target,
-                    scores=scores,
-                    window=((window.opens - course.latest.date).days, (window.closes - course.latest.date).days),
-                    title=f"{p.patient_id}, {area.area}: {course.latest.product} {course.latest.units:g} U "
-                    f"on {course.latest.date}",
-                )
-                console.print(f"  curve written to {target}")
+            target = plot.with_name(f"{plot.stem}-{plan.area}{plot.suffix or '.png'}")
+            plot_forecast(
+                plan.forecast,
+                target,
+                scores=[(s.day, s.severity, s.rater) for s in plan.scores],
+                window=plan.window_days,
+                title=f"{p.patient_id}, {plan.area}: {plan.latest.product} {plan.latest.units:g} U "
+                f"on {plan.latest.date}",
+            )
+            console.print(f"  curve written to {target}")
 
 
 @app.command("due")
