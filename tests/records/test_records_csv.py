@@ -368,3 +368,26 @@ def test_voided_rows_are_not_exported_nor_revived(engine: Engine, good_folder: P
     with session_scope(engine) as session:
         assert session.scalar(select(Injection.voided).where(Injection.external_id == "T002")) is True
         assert session.scalar(select(Clinic.name)) == "default"
+
+
+def test_reading_a_folder_gives_what_a_new_clinic_reads_back(engine: Engine, tmp_path: Path) -> None:
+    """`read_folder` (no database, used by forecast-records) equals importing and reading the histories back."""
+    from wearoff.records.repository import clinic_histories
+    from wearoff.simulation.clinic import simulate_clinic, write_clinic
+
+    folder = tmp_path / "clinic"
+    write_clinic(simulate_clinic(40, 2.0, seed=3), folder)
+    with session_scope(engine) as session:
+        csv_io.import_folder(session, folder, "default", today=TODAY + dt.timedelta(days=3650))
+        stored = clinic_histories(session, "default")
+    read = csv_io.read_folder(folder, today=TODAY + dt.timedelta(days=3650))
+    assert len(read) == 40 and sum(len(h.areas) for h in read) > 40
+    assert read == stored
+
+
+def test_reading_a_bad_folder_names_every_bad_row(tmp_path: Path) -> None:
+    bad = {**GOOD, "assessments.csv": GOOD["assessments.csv"] + "P009,glabellar,2024-03-01,5,clinician,\n"}
+    with pytest.raises(RecordsImportError) as caught:
+        csv_io.read_folder(write_folder(tmp_path / "bad", bad), today=TODAY)
+    problems = {(e.file, e.column) for e in caught.value.errors}
+    assert ("assessments.csv", "patient_id") in problems and ("assessments.csv", "severity") in problems

@@ -198,6 +198,7 @@ def forecast_records_command(
     """Forecast the latest treatment of every patient and area, using only records dated on or before --as-of."""
     import csv
     import datetime as dt
+    import gc
 
     from wearoff.plan.records_forecast import CSV_COLUMNS, forecast_records
     from wearoff.records.csv_io import read_folder
@@ -215,6 +216,7 @@ def forecast_records_command(
         fail(f"{len(exc.errors)} bad rows in {folder}; nothing forecast")
     except RecordsError as exc:
         fail(str(exc))
+    gc.freeze()  # the records stay alive to the end: keep the collector from rescanning them while forecasting
     with progress_bar("forecasting patients", len(histories)) as advance, user_errors():
         rows = forecast_records(histories, day, population_only=population_only, progress=advance)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr
 
 from wearoff.catalog import Catalog
 from wearoff.model import curve
@@ -37,6 +36,7 @@ from wearoff.model.cohort import (
     RATERS,
     Cohorts,
     baseline_mix,
+    normal_cdf,
     shared_fields,
     standard_normal_nodes,
     treatment_terms,
@@ -112,15 +112,20 @@ def _severity_probability(
     """
     shape = (-1,) + (1,) * (improvement.ndim - 1)
     severity, optimism, sd = (np.asarray(a, float).reshape(shape) for a in (severity, optimism, sd))
+    # u(k) = P(an honest rating at least k grades better); P(score <= s) = (1 - o) u(B - s) + o u(B - s - 1):
+    # P(score = s) needs u at B - s - 1, B - s and B - s + 1, the first two only below 3, the last two only above 0
+    gap = baseline - severity
 
-    def at_most(s: np.ndarray) -> np.ndarray:
-        need = baseline - s
-        honest = ndtr((improvement - (need - 0.5)) / sd)
-        hopeful = ndtr((improvement + 1.0 - (need - 0.5)) / sd)
-        p = (1.0 - optimism) * honest + optimism * hopeful
-        return np.where(s >= 3, 1.0, np.where(s < 0, 0.0, p))
-
-    return np.clip(at_most(severity) - at_most(severity - 1), 1e-12, 1.0)
+    middle = normal_cdf((improvement - (gap - 0.5)) / sd)
+    upper = np.ones(improvement.shape)
+    rows = severity.ravel() < 3
+    o, imp, d = optimism[rows], improvement[rows], sd[rows]
+    upper[rows] = (1.0 - o) * middle[rows] + o * normal_cdf((imp - (gap[rows] - 1.5)) / d)
+    lower = np.zeros(improvement.shape)
+    rows = severity.ravel() >= 1
+    o, imp, d = optimism[rows], improvement[rows], sd[rows]
+    lower[rows] = (1.0 - o) * normal_cdf((imp - (gap[rows] + 0.5)) / d) + o * middle[rows]
+    return np.clip(upper - lower, 1e-12, 1.0)
 
 
 EPISODE_CHUNK = 256
@@ -174,18 +179,22 @@ def _episodes_log_likelihood(
             gamma=fields["gamma"],
             shape=fields["rise_shape"],
         )
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         grade_weights = _grade_weights(params, chunk)
         like = np.zeros((len(chunk), *shape))
+        like[[not e.observations for e in chunk]] = 1.0
         for g in (1, 2, 3):
-            if not grade_weights[:, g - 1].any():
+            rows = grade_weights[owner, g - 1] > 0  # only the episodes that may start from this grade
+            if not rows.any():
                 continue
-            improvement = curve.improvement(e, np.asarray(float(g)), fields["visibility"])
-            log_p = np.log(_severity_probability(improvement, float(g), severity, optimism, sd))
-            per_episode = np.exp(np.add.reduceat(log_p, starts, axis=0))  # (K, nE, nB, nEps)
+            improvement = curve.improvement(e[rows], np.asarray(float(g)), fields["visibility"])
+            log_p = np.log(_severity_probability(improvement, float(g), severity[rows], optimism[rows], sd[rows]))
+            kept = owner[rows]
+            starts = np.flatnonzero(np.r_[True, kept[1:] != kept[:-1]])
+            per_episode = np.exp(np.add.reduceat(log_p, starts, axis=0))  # (episodes, nE, nB, nEps)
             if not per_treatment_node:
                 per_episode = np.sum(per_episode * w_eps, axis=-1)
-            like += grade_weights[:, g - 1].reshape((-1,) + (1,) * len(shape)) * per_episode
+            which = kept[starts]
+            like[which] += grade_weights[which, g - 1].reshape((-1,) + (1,) * len(shape)) * per_episode
         out[start : start + len(chunk)] = np.log(np.maximum(like, 1e-300))
     return out
 
@@ -225,18 +234,26 @@ def patient_posterior(
     return patient_posteriors(params, [list(episodes)], catalog)[0]
 
 
+def current_log_likelihoods(params: Parameters, currents: list[Episode], catalog: Catalog | None = None) -> np.ndarray:
+    """(K, nE, nB, nEps) log-likelihood of each treatment's own scores at every node of the patient's grid and of
+    the treatment's own deviation (batched; see :func:`personal_cohort`)."""
+    return _episodes_log_likelihood(params, currents, PatientPosterior.prior(), catalog, per_treatment_node=True)
+
+
 def personal_cohort(
     params: Parameters,
     treatment: Treatment,
     posterior: PatientPosterior,
     catalog: Catalog | None = None,
     current: Episode | None = None,
+    current_log_likelihood: np.ndarray | None = None,
 ) -> tuple[Cohorts, float]:
     r"""The cohort of a treatment for this patient, and its relative dose.
 
     ``current`` is the treatment's own episode when it already has follow-up scores (the posterior includes it):
     its scores then also inform this treatment's own deviation :math:`\varepsilon`, so the cohort's nodes run
     over the treatment-level effect too (smoothed by ``TREATMENT_NODE_SPREAD`` of :math:`\sigma_w`).
+    ``current_log_likelihood`` is that episode's :func:`current_log_likelihoods`, if already computed.
     """
     terms = treatment_terms(params, covariates_for([treatment], params, catalog))
     peak = terms.peak(posterior.z_effect)[0]
@@ -245,17 +262,24 @@ def personal_cohort(
     log_tau = terms.log_tau_mean[0] + sigma_b * posterior.z_duration[None, :, None]  # (1, nB, 1)
     weights = posterior.weights[:, :, None]  # (nE, nB, 1)
     spread = sigma_w
-    if current is not None and current.observations:
+    learning = current is not None and bool(current.observations)
+    if posterior.observations == 0 and not learning:
+        # nothing learnt about the patient: their duration effect is integrated analytically,
+        # sigma_b z_b + sigma_w eps ~ N(0, sigma_b^2 + sigma_w^2), on one node
+        log_tau = np.full((1, 1, 1), terms.log_tau_mean[0])
+        weights = posterior.weights.sum(axis=1)[:, None, None]
+        spread = math.hypot(sigma_b, sigma_w)
+    if learning:
         z_eps, w_eps = standard_normal_nodes(N_EPISODE_NODES)
-        log_l = _episodes_log_likelihood(params, [current], PatientPosterior.prior(), catalog, per_treatment_node=True)[
-            0
-        ]  # (nE, nB, nEps)
+        log_l = current_log_likelihood  # (nE, nB, nEps)
+        if log_l is None:
+            log_l = current_log_likelihoods(params, [current], catalog)[0]
         log_integrated = np.log(np.sum(np.exp(log_l) * w_eps, axis=-1, keepdims=True))
         log_w = np.log(np.maximum(weights, 1e-300)) - log_integrated + log_l + np.log(w_eps)
         weights = np.exp(log_w - log_w.max())
         log_tau = log_tau + sigma_w * z_eps[None, None, :]
         spread = sigma_w * TREATMENT_NODE_SPREAD
-    n_e, n_b, n_k, n_g = len(posterior.z_effect), len(posterior.z_duration), weights.shape[-1], len(grades)
+    n_e, n_b, n_k, n_g = len(posterior.z_effect), weights.shape[1], weights.shape[-1], len(grades)
     full = (n_e, n_b, n_k, n_g)
     peak_j = np.broadcast_to(peak[:, None, None, None], full).ravel()
     mean_j = np.broadcast_to(log_tau[..., None], full).ravel()

@@ -7,6 +7,7 @@ before it.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -39,10 +40,13 @@ def baseline_severity(area_scores: list[AssessmentRecord], treatments: list[Trea
     was recorded. The highest, because a single score is noisy and a re-treatment may come before full wear-off."""
     if not area_scores:
         return None
+    days = sorted(t.date for t in treatments)
+    # a score is pre-treatment when the first treatment on or after its day comes within PRE_TREATMENT_DAYS
+    following = [bisect_left(days, a.date) for a in area_scores]
     pre = [
         a
-        for a in area_scores
-        if any(t.date - timedelta(days=PRE_TREATMENT_DAYS) <= a.date <= t.date for t in treatments)
+        for a, i in zip(area_scores, following, strict=True)
+        if i < len(days) and days[i] - a.date <= timedelta(days=PRE_TREATMENT_DAYS)
     ]
     by_clinician = [a for a in pre if a.rater == "clinician"]
     chosen = by_clinician or pre or area_scores

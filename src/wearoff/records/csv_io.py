@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -42,12 +43,11 @@ from wearoff.records.errors import RecordsError, RecordsImportError, RowError
 from wearoff.records.models import Assessment, Base, Clinic, Injection, Patient, TreatmentSession, utcnow
 from wearoff.records.repository import (
     DEFAULT_CLINIC,
-    clinic_histories,
     get_clinic,
     get_or_create_clinic,
     require_clinic,
 )
-from wearoff.records.values import PatientHistory
+from wearoff.records.values import AreaHistory, AssessmentRecord, PatientHistory, PatientInfo, TreatmentRecord
 
 PATIENTS = "patients.csv"
 TREATMENTS = "treatments.csv"
@@ -675,6 +675,19 @@ def _write(
     )
 
 
+@contextmanager
+def _many_objects() -> Iterator[None]:
+    """Pause the cyclic garbage collector while reading hundreds of thousands of rows: they form no cycles, and
+    collections triggered by the allocations alone would rescan every row read so far, again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_folder(
     session: Session,
     folder: str | os.PathLike[str],
@@ -695,6 +708,13 @@ def import_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise RecordsError(f"{folder} is not a folder; give the folder holding {PATIENTS}, {TREATMENTS}, {ASSESSMENTS}")
+    with _many_objects():
+        return _import_checked(session, folder, clinic, today, progress)
+
+
+def _import_checked(
+    session: Session, folder: Path, clinic: str, today: dt.date | None, progress: ProgressCallback | None
+) -> ImportReport:
     errors: list[RowError] = []
     report = ImportReport(clinic=clinic, folder=folder)
     tables: list[RowTable | None] = []
@@ -880,18 +900,66 @@ def export_folder(
 
 
 def read_folder(folder: str | os.PathLike[str], *, today: dt.date | None = None) -> list[PatientHistory]:
-    """The histories of a records folder, validated exactly as :func:`import_folder` validates it, without keeping
-    a database: the folder is imported into a throwaway SQLite file and read back (a
-    :class:`RecordsImportError` lists every bad row)."""
-    from wearoff.records import db
+    """The histories of a records folder, in patient-id order, validated exactly as :func:`import_folder`
+    validates it into an empty clinic (a :class:`RecordsImportError` lists every bad row), without a database:
+    the same values a new clinic would read back with :func:`wearoff.records.repository.clinic_histories`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RecordsError(f"{folder} is not a folder; give the folder holding {PATIENTS}, {TREATMENTS}, {ASSESSMENTS}")
+    with _many_objects():
+        return _read_checked(folder, today)
 
-    with tempfile.TemporaryDirectory(prefix="wearoff-") as scratch:
-        url = f"sqlite:///{Path(scratch) / 'records.db'}"
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        try:
-            with db.session_scope(engine) as session:
-                import_folder(session, folder, DEFAULT_CLINIC, today=today)
-                return clinic_histories(session, DEFAULT_CLINIC)
-        finally:
-            engine.dispose()
+
+def _read_checked(folder: Path, today: dt.date | None) -> list[PatientHistory]:
+    errors: list[RowError] = []
+    specs = [(PATIENTS, PATIENT_COLUMNS, ()), (TREATMENTS, TREATMENT_COLUMNS, TREATMENT_OPTIONAL)]
+    specs.append((ASSESSMENTS, ASSESSMENT_COLUMNS, ASSESSMENT_OPTIONAL))
+    patients, treatments, assessments = (_read(folder, *spec, errors)[0] for spec in specs)
+    checker = _Checker(_Stored(), load_catalog(), today or dt.date.today(), None, CSV_SOURCE)
+    checker.errors = errors
+    checker.patients_readable = patients is not None
+    rows_p = checker.check_patients(patients) if patients is not None else []
+    rows_t = checker.check_treatments(treatments) if treatments is not None else []
+    rows_a = checker.check_assessments(assessments) if assessments is not None else []
+    if checker.errors:
+        raise RecordsImportError(checker.errors)
+    return histories_from_rows(rows_p, rows_t, rows_a)
+
+
+def histories_from_rows(
+    patients: list[dict[str, Any]], treatments: list[dict[str, Any]], assessments: list[dict[str, Any]]
+) -> list[PatientHistory]:
+    """Patient histories from checked rows (as the ``_Checker`` gives them), ordered as the database reads them:
+    patients by id, treatments by date, area and id, assessments by date, area and rater."""
+    areas: dict[str, dict[str, AreaHistory]] = {p["external_id"]: {} for p in patients}
+
+    def area_of(patient_id: str, area: str) -> AreaHistory:
+        found = areas[patient_id].get(area)
+        if found is None:
+            found = areas[patient_id][area] = AreaHistory(area)
+        return found
+
+    for t in sorted(treatments, key=lambda t: (t["date"], t["area"], t["treatment_id"])):
+        area_of(t["patient_id"], t["area"]).treatments.append(
+            TreatmentRecord(
+                treatment_id=t["treatment_id"],
+                date=t["date"],
+                product=t["product"],
+                area=t["area"],
+                units=t["units"],
+                lot=t["lot"],
+                expiry=t["expiry"],
+                dilution_ml=t["dilution_ml"],
+                injector=t["injector"],
+            )
+        )
+    for a in sorted(assessments, key=lambda a: (a["date"], a["area"], a["rater"])):
+        record = AssessmentRecord(a["date"], a["area"], a["severity"], a["rater"], a["severity_rest"])
+        area_of(a["patient_id"], a["area"]).assessments.append(record)
+    return [
+        PatientHistory(
+            PatientInfo(p["external_id"], p["sex"], p["birth_year"], p["activity"]),
+            dict(sorted(areas[p["external_id"]].items())),
+        )
+        for p in sorted(patients, key=lambda p: p["external_id"])
+    ]

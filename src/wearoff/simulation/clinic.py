@@ -5,7 +5,8 @@ fresh :math:`\varepsilon` per treatment, :mod:`wearoff.model.personal`), a produ
 baseline severity per area. Treatments follow one another as clinics book them: half the patients come back at
 a fixed 12-14 weeks, the others when they see the effect gone (a few weeks after wear-off), never sooner than
 the product's label interval. Scores are drawn with the rater model: a clinician's at each treatment and at a
-2-week review (most patients), the patient's own now and then through the follow-up link.
+2-week review (most patients), the patient's own now and then through the follow-up link. The records end with
+the period: nothing is dated after it.
 
 Everything is drawn from one :class:`numpy.random.Generator` built from the seed: the same seed gives the same
 clinic.
@@ -191,6 +192,8 @@ def simulate_clinic(
                 day, n_prior = next_day, n_prior + 1
         if progress:
             progress(1)
+    # the records end with the period: scores a patient would give after it are not (yet) recorded
+    out.assessments = [a for a in out.assessments if a["date"] < end.isoformat()]
     out.assessments.sort(key=lambda a: (a["patient_id"], a["area"], a["date"]))
     return out
 
