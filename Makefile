@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EVIDENCE ?= ../shared/evidence/arms.csv
 
-.PHONY: demo test lint format calibrate validate bench clean
+.PHONY: demo test lint format calibrate validate bench bench-forecast bench-records bench-web bench-survival clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,20 +15,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Seeds a demo clinic (simulated patients, a few users) into build/demo.db, prints the logins and serves it.
 demo: $(STAMP)
-	$(BIN)/wearoff forecast --product onabotulinumtoxinA --area glabellar --units 20 --sex female
-	$(BIN)/wearoff validate --evidence $(EVIDENCE) -o build/validation
-	@echo "Validation report: http://127.0.0.1:8000/report.html  (Ctrl-C to stop)"
-	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory build/validation
+	$(BIN)/wearoff serve --demo --host 127.0.0.1 --port 8000
 
-# The records tests run on SQLite and PostgreSQL: a throwaway PostgreSQL server is started (and installed with
-# apt-get on a fresh machine) unless WEAROFF_TEST_POSTGRES_URL already names one.
+# The records and web tests run on SQLite and PostgreSQL: a throwaway PostgreSQL server is started (and installed
+# with apt-get on a fresh machine) unless WEAROFF_TEST_POSTGRES_URL already names one. The browser tests need
+# Debian's Chromium: installed with apt-get if missing, and required (a missing browser fails, never skips).
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	bash scripts/ensure-chromium.sh
 	@if [ -z "$$WEAROFF_TEST_POSTGRES_URL" ]; then \
 		eval "$$(bash scripts/start-test-postgres.sh | grep '^export ')"; \
 	fi; \
-	$(BIN)/pytest -n 2
+	WEAROFF_REQUIRE_BROWSER=1 $(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -44,8 +44,26 @@ calibrate: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/wearoff validate --evidence $(EVIDENCE) -o build/validation
 
-bench: $(STAMP)
+# Benchmarks: each prints its ratios against a reference measured in the same run (see README, Benchmarks).
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: bench-forecast bench-records bench-web bench-survival
+
+bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/personal_forecasts.py
+
+bench-records: $(STAMP)
+	$(BIN)/python benchmarks/records_scale.py
+
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/web_load.py
+
+bench-survival: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/survival/run.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -71,3 +71,31 @@ def test_the_treatments_own_scores_move_its_forecast(params) -> None:
     # the same scores read as an earlier treatment move the forecast less than as this treatment's own
     earlier_only = forecast(GLABELLA, params, history=[worn_off]).wear_off_day
     assert early.median < earlier_only.median < none.median
+
+
+def test_tabulated_score_probabilities_match_the_rater_model(params) -> None:
+    """The interpolated tables of the posterior's hot loop agree with the exact rater model on the log scale."""
+    from wearoff.model.cohort import RATERS, shared_fields
+    from wearoff.model.personal import _interpolate_rows, _severity_probability, log_score_table
+
+    fields = shared_fields(params)
+    optimism = tuple(fields["rater_optimism"][r] for r in RATERS)
+    sd = tuple(fields["rater_sd"][r] for r in RATERS)
+    improvement = np.random.default_rng(0).uniform(-0.5, 3.5, 20_000)
+    for baseline in (1.0, 2.0, 3.0):
+        table = log_score_table(baseline, optimism, sd)
+        for r, rater in enumerate(RATERS):
+            for severity in range(4):
+                approx = _interpolate_rows(table, np.full(improvement.size, r * 4 + severity), improvement)
+                exact = np.log(
+                    _severity_probability(
+                        improvement[:, None],
+                        baseline,
+                        np.full(improvement.size, severity),
+                        np.full(improvement.size, optimism[r]),
+                        np.full(improvement.size, sd[r]),
+                    )
+                )[:, 0]
+                meaningful = exact > np.log(1e-11)
+                assert meaningful.mean() > 0.1, (baseline, rater, severity)
+                assert np.abs(approx - exact)[meaningful].max() < 5e-5, (baseline, rater, severity)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -216,3 +217,100 @@ class Amendment(Base):
 
 CLINICAL_MODELS: tuple[type[Base], ...] = (Patient, TreatmentSession, Injection, Assessment, AdverseEvent, Note)
 """The tables whose rows are amended and voided, never deleted."""
+
+
+# --- the clinic web app: users, API tokens, login attempts, bookings and the audit log -------------------------
+
+ROLES = ("admin", "injector", "front_desk")
+"""What a user may do: ``admin`` everything (users, audit log), ``injector`` clinical writes, ``front_desk``
+demographics and bookings only."""
+
+
+class User(Base):
+    """A person who signs in to the web app or the REST API; belongs to exactly one clinic.
+
+    ``password_hash`` is an argon2 hash (never the password). Users are deactivated, not deleted.
+    """
+
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'injector', 'front_desk')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship()
+
+
+class ApiToken(Base):
+    """A REST API token of a user: only its SHA-256 digest is stored; ``prefix`` (its first characters) lets a
+    user recognise it in a list."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt (who tried which user name from where, and whether it succeeded): the login throttle
+    counts recent failures per user name and address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index(None, "username", "ip", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Appointment(Voidable, Base):
+    """A booked visit of a patient (front desk and clinicians book; cancelling voids it)."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index(None, "patient_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(200))
+    booked_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+
+
+class AuditLog(Base):
+    """Every write through the web app or the API: who, when, what, and the row before and after (JSON).
+
+    Append-only: the database itself refuses UPDATE and DELETE on this table (triggers created by migration 0002
+    on SQLite and PostgreSQL).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "clinic_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(100))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,136 @@
+"""The FastAPI application: middleware, static files, the API and the pages, and how refusals are answered."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from wearoff import __version__
+from wearoff.records.db import make_engine
+from wearoff.web.api import PREFIX, api_router
+from wearoff.web.auth import LoginRequiredError
+from wearoff.web.errors import InvalidInputError, NotAuthenticatedError, ServiceError, ThrottledError
+from wearoff.web.pages import page_router
+from wearoff.web.pages.rendering import render_error
+from wearoff.web.services.evidence import EvidenceReport
+from wearoff.web.settings import WebSettings
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "wearoff_session"
+DESCRIPTION = (
+    "Forecasts of how long botulinum toxin treatments last, per patient and area, and the clinic's records. "
+    "Decision support for qualified professionals: every forecast carries its 90 % interval. Authenticate with "
+    "`Authorization: Bearer <token>` (POST /api/v1/auth/token, or the account page)."
+)
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(PREFIX)
+
+
+def _default_report_dir() -> Path:
+    """A cache folder per version of the shipped parameters and stored validation (a new fit, a new report)."""
+    import hashlib
+    from importlib import resources
+
+    import platformdirs
+
+    digest = hashlib.sha256()
+    for name in ("parameters.json", "validation.json"):
+        digest.update((resources.files("wearoff.data") / name).read_bytes())
+    return Path(platformdirs.user_cache_dir("wearoff")) / f"evidence-{__version__}-{digest.hexdigest()[:12]}"
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    """The app on ``settings.database_url`` (whose schema must be current: ``wearoff db init``)."""
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="wearoff clinic API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url=f"{PREFIX}/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.evidence = EvidenceReport(settings.report_dir or _default_report_dir(), settings.evidence_path)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=int(settings.session_hours * 3600),
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_router())
+    app.include_router(page_router())
+
+    @app.exception_handler(LoginRequiredError)
+    async def login_required(request: Request, _exc: LoginRequiredError) -> Response:
+        target = "/login?next=" + request.url.path
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        headers = {}
+        if isinstance(exc, ThrottledError):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, NotAuthenticatedError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if _is_api(request):
+            if isinstance(exc, InvalidInputError):
+                detail = [
+                    {"loc": ["body", p.field] if p.field else ["body"], "msg": p.message, "type": "value_error"}
+                    for p in exc.problems
+                ]
+                return JSONResponse({"detail": detail}, status_code=422)
+            return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+        return render_error(request, exc.status_code, exc.message, headers=headers)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from the environment (``WEAROFF_DATABASE_URL``, ``WEAROFF_SECRET_KEY``, ...): the
+    factory each worker process of ``wearoff serve --workers N`` builds its app with."""
+    from wearoff.records.db import database_url
+
+    return create_app(WebSettings(database_url=database_url()))

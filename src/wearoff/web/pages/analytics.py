@@ -1,0 +1,25 @@
+"""How long it lasts here: observed wear-off by area, product and injector."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from wearoff.web.auth import DbSession, PageActor
+from wearoff.web.pages.rendering import render
+from wearoff.web.services import analytics
+
+router = APIRouter()
+
+
+@router.get("/analytics")
+def analytics_page(request: Request, actor: PageActor, session: DbSession) -> Response:
+    result = analytics.durations(session, actor)
+    chart = {
+        "labels": [r.label.split(" (")[0] for r in result.by_area if r.median_days is not None],
+        "median": [r.median_days for r in result.by_area if r.median_days is not None],
+        "q25": [r.q25_days for r in result.by_area if r.median_days is not None],
+        "q75": [r.q75_days for r in result.by_area if r.median_days is not None],
+        "observed": [r.observed for r in result.by_area if r.median_days is not None],
+    }
+    return render(request, "analytics.html", {"result": result, "chart": chart})

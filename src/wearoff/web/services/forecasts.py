@@ -1,0 +1,153 @@
+"""Forecasts: a patient's plan per area, an ad-hoc treatment's forecast, and the clinic's due list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wearoff.model.forecast import Forecast, forecast
+from wearoff.model.treatment import Treatment, TreatmentError
+from wearoff.plan.patient_plan import AreaPlan, plan_patient
+from wearoff.plan.records_forecast import AreaForecast, forecast_records
+from wearoff.records import repository
+from wearoff.records.models import Assessment, Injection, Patient
+from wearoff.web.actor import Actor
+from wearoff.web.errors import InvalidInputError
+from wearoff.web.services.patients import patient_row
+
+
+def patient_plans(session: Session, actor: Actor, patient_id: str, as_of: dt.date | None = None) -> list[AreaPlan]:
+    """The patient's plan per treated area as of a date (default today): THE planner's view
+    (:func:`wearoff.plan.patient_plan.plan_patient`)."""
+    actor.require("clinical.read")
+    patient_row(session, actor, patient_id)
+    history = repository.patient_history(session, patient_id, actor.clinic)
+    return plan_patient(history, as_of or dt.date.today())
+
+
+def windows_only(session: Session, actor: Actor, patient_id: str, as_of: dt.date | None = None) -> list[AreaForecast]:
+    """The patient's re-booking windows per area (what the front desk needs to book), without clinical detail."""
+    actor.require("due.read")
+    patient_row(session, actor, patient_id)
+    history = repository.patient_history(session, patient_id, actor.clinic)
+    return forecast_records([history], as_of or dt.date.today())
+
+
+def adhoc(
+    product: str,
+    area: str,
+    units: float,
+    *,
+    sex: str = "female",
+    activity: str = "moderate",
+    prior_treatments: int = 0,
+    age: float | None = None,
+    baseline_severity: int | None = None,
+) -> Forecast:
+    """The forecast of a treatment described by hand (:func:`wearoff.model.forecast.forecast`); what is wrong
+    with it is an :class:`InvalidInputError`."""
+    try:
+        t = Treatment(
+            product,
+            area,
+            float(units),
+            sex=sex,  # type: ignore[arg-type]
+            activity=activity,  # type: ignore[arg-type]
+            prior_treatments=prior_treatments,
+            age=age,
+            baseline_severity=baseline_severity,
+        )
+        return forecast(t.validated())
+    except TreatmentError as exc:
+        raise InvalidInputError.one("", str(exc)) from None
+    except (ValueError, OverflowError, FloatingPointError) as exc:
+        raise InvalidInputError.one("", f"this treatment cannot be forecast: {exc}") from None
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """One patient and area whose re-booking window is open or opens within the horizon."""
+
+    patient_id: str
+    area: str
+    treatment_id: str
+    treatment_date: dt.date
+    opens: dt.date
+    closes: dt.date
+    wear_off_median: float
+    wear_off_lower90: float
+    wear_off_upper90: float
+    status: str
+    """``overdue`` (window closed), ``open`` or ``soon``."""
+
+
+_cache: dict[tuple[str, int, dt.date, tuple], list[AreaForecast]] = {}
+_cache_lock = threading.Lock()
+
+
+def _fingerprint(session: Session, clinic_id: int) -> tuple:
+    """Changes whenever the clinic's patients, treatments or scores change (the due list is recomputed then)."""
+    patients = session.execute(select(func.count(), func.max(Patient.id)).where(Patient.clinic_id == clinic_id)).one()
+    injections = session.execute(
+        select(func.count(), func.max(Injection.id)).where(Injection.clinic_id == clinic_id)
+    ).one()
+    scores = session.execute(
+        select(func.count(), func.max(Assessment.id))
+        .join(Patient, Assessment.patient_id == Patient.id)
+        .where(Patient.clinic_id == clinic_id)
+    ).one()
+    return (*patients, *injections, *scores)
+
+
+def clinic_forecasts(session: Session, actor: Actor, as_of: dt.date) -> list[AreaForecast]:
+    """Every patient's and area's forecast as of a date (cached until the clinic's records change)."""
+    where = session.get_bind().url.render_as_string(hide_password=True)
+    key = (where, actor.clinic_id, as_of, _fingerprint(session, actor.clinic_id))
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    histories = repository.clinic_histories(session, actor.clinic)
+    rows = forecast_records(histories, as_of)
+    with _cache_lock:
+        for old in [k for k in _cache if k[:2] == key[:2]]:
+            del _cache[old]
+        _cache[key] = rows
+    return rows
+
+
+def due(
+    session: Session, actor: Actor, *, as_of: dt.date | None = None, within: int = 30, overdue_days: int = 60
+) -> list[DueEntry]:
+    """Who to call: windows open now, opening within ``within`` days, or closed in the last ``overdue_days``
+    days without a newer treatment; soonest first."""
+    actor.require("due.read")
+    if not 0 <= within <= 3650:
+        raise InvalidInputError.one("within", "within must be 0-3650 days")
+    day = as_of or dt.date.today()
+    horizon = day + dt.timedelta(days=within)
+    out = []
+    for r in clinic_forecasts(session, actor, day):
+        if r.window.opens > horizon or r.window.closes < day - dt.timedelta(days=overdue_days):
+            continue
+        status = "overdue" if r.window.closes < day else "open" if r.window.opens <= day else "soon"
+        w = r.forecast.wear_off_day
+        out.append(
+            DueEntry(
+                r.patient_id,
+                r.area,
+                r.treatment_id,
+                r.treatment_date,
+                r.window.opens,
+                r.window.closes,
+                w.median,
+                w.lower90,
+                w.upper90,
+                status,
+            )
+        )
+    return sorted(out, key=lambda e: (e.opens, e.patient_id, e.area))
