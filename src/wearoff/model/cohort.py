@@ -32,7 +32,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
-from scipy.special import erfc, expit, logit
+from scipy.special import erfc, expit, logit, ndtri
 
 from wearoff.model import curve
 from wearoff.model.parameters import Parameters
@@ -101,8 +101,12 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
     """
     lo = np.full(targets.shape, LOG_DAY_GRID[0])
     hi = np.full(targets.shape, LOG_DAY_GRID[-1])
+    # start from the quantile of the normal with the mixture's mean and variance: a few Newton steps remain
     total = np.maximum(np.sum(v, axis=(1, 2)), 1e-300)
-    x = np.clip(np.sum(v * mu, axis=(1, 2)) / total, lo[:, 0], hi[:, 0])[:, None] + np.zeros(targets.shape)
+    mean = np.sum(v * mu, axis=(1, 2)) / total
+    spread = np.sqrt(np.maximum(np.sum(v * (sd**2 + mu**2), axis=(1, 2)) / total - mean**2, 1e-12))
+    share = np.clip(targets / total[:, None], 1e-9, 1.0 - 1e-9)
+    x = np.clip(mean[:, None] - spread[:, None] * ndtri(share), lo, hi)
     ends = mixture_survival(v, mu, sd, np.stack([lo[:, 0], hi[:, 0]], axis=1))
     before, after = targets >= ends[:, :1], targets <= ends[:, 1:]
     x = np.where(before, lo, np.where(after, hi, x))
@@ -125,6 +129,18 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
         x[a, qi] = step
         active[a[done], qi[done]] = False
     return x
+
+
+def _interpolate_rows(xp: np.ndarray, fp: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """(D, Q) ``np.interp(x, xp[i], fp[i])`` for every row *i* of increasing ``xp`` (D, N), vectorised."""
+    counts = np.stack([np.count_nonzero(xp < value, axis=1) for value in x], axis=1)  # (D, Q)
+    right = np.clip(counts, 1, xp.shape[1] - 1)
+    left = right - 1
+    x0, x1 = np.take_along_axis(xp, left, axis=1), np.take_along_axis(xp, right, axis=1)
+    f0, f1 = np.take_along_axis(fp, left, axis=1), np.take_along_axis(fp, right, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.clip(np.where(x1 > x0, (x[None, :] - x0) / (x1 - x0), 1.0), 0.0, 1.0)
+    return f0 + t * (f1 - f0)
 
 
 def _days(days: np.ndarray | float, batch: int) -> np.ndarray:
@@ -390,9 +406,9 @@ class Cohorts:
             w = (w_j[keep][:, None, None] * w_tau[:, None] * w_on).ravel()
             order = np.argsort(e, axis=-1)
             cum = np.cumsum(w[order], axis=-1)
+            cum /= cum[:, -1:]
             e_sorted = np.take_along_axis(e, order, axis=-1)
-            for i in range(d.shape[1]):
-                out[a, i] = np.interp(q, cum[i] / cum[i, -1], e_sorted[i])
+            out[a] = _interpolate_rows(cum, e_sorted, q)
         return out
 
     def peak_day_quantiles(self, q, horizon: float = 120.0) -> np.ndarray:

@@ -16,6 +16,7 @@ from wearoff.records.db import make_engine
 from wearoff.web.api import PREFIX, api_router
 from wearoff.web.auth import LoginRequiredError
 from wearoff.web.errors import InvalidInputError, NotAuthenticatedError, ServiceError, ThrottledError
+from wearoff.web.headers import SecurityHeaders
 from wearoff.web.pages import page_router
 from wearoff.web.pages.rendering import render_error
 from wearoff.web.services.evidence import EvidenceReport
@@ -27,10 +28,6 @@ DESCRIPTION = (
     "Forecasts of how long botulinum toxin treatments last, per patient and area, and the clinic's records. "
     "Decision support for qualified professionals: every forecast carries its 90 % interval. Authenticate with "
     "`Authorization: Bearer <token>` (POST /api/v1/auth/token, or the account page)."
-)
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-    "frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
 )
 
 
@@ -72,6 +69,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.evidence = EvidenceReport(settings.report_dir or _default_report_dir(), settings.evidence_path)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -80,18 +78,6 @@ def create_app(settings: WebSettings) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router())

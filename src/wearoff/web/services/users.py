@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from wearoff.records.models import ROLES, ApiToken, Clinic, LoginAttempt, User, utcnow
 from wearoff.records.repository import get_or_create_clinic
@@ -196,7 +196,11 @@ def user_for_token(session: Session, token: str) -> User:
     """The active user owning this (unrevoked) token, else :class:`NotAuthenticatedError`."""
     if not token.startswith(security.TOKEN_PREFIX) or len(token) > 200:
         raise NotAuthenticatedError("the API token is not valid")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_digest(token)))
+    row = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == security.token_digest(token))
+        .options(joinedload(ApiToken.user).joinedload(User.clinic))  # one query: token, user and clinic
+    )
     if row is None or row.revoked or not row.user.active:
         raise NotAuthenticatedError("the API token is not valid or was revoked")
     return row.user
