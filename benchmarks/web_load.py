@@ -1,8 +1,10 @@
 """The forecast endpoint under load: ``POST /api/v1/forecast`` on the demo clinic, 100 concurrent clients.
 
 Starts ``wearoff serve --workers W`` on a freshly seeded demo clinic (SQLite) in its own process group, takes an
-API token, and drives the server with ``CLIENTS`` concurrent asyncio clients (httpx, one connection each) sending
-forecasts of varied treatments (products, areas, units, sexes, activities drawn from the catalogue with a seed):
+API token, and drives the server with ``CLIENTS`` concurrent asyncio clients, each on its own keep-alive HTTP/1.1
+connection (a minimal client on asyncio streams: a general-purpose client costs more CPU than the server it
+measures), sending forecasts of varied treatments (products, areas, units, sexes, activities drawn from the
+catalogue with a seed):
 
 1. **saturation** (closed loop): every client sends its next request as soon as the last one is answered, for
    ``--seconds``: the most forecasts a second the server gives, and the latencies at that load;
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -77,98 +80,128 @@ def _treatments(n: int, seed: int) -> list[dict]:
     return out
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection: send a request, read the status and the body (Content-Length)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def request(self, raw: bytes) -> int:
+        self.writer.write(raw)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _post(path: str, body: dict, token: str) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
 def _summary(label: str, latencies: list[float], seconds: float, errors: int) -> dict[str, float]:
     ms = np.array(latencies) * 1000.0
     rate = len(latencies) / seconds
     p50, p99 = (float(np.percentile(ms, q)) for q in (50, 99))
     print(
-        f"  {label:28s} {rate:7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
+        f"  {label:30s} {rate:7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
         f"({len(latencies)} answered, {errors} errors)"
     )
     return {"rate": rate, "p50": p50, "p99": p99}
 
 
-async def _closed_loop(client: httpx.AsyncClient, request, seconds: float, clients: int) -> tuple[list[float], int]:
+async def _closed_loop(
+    port: int, requests: list[bytes], seconds: float, clients: int
+) -> tuple[list[float], int, float]:
+    """Every client sends its next request as soon as the last is answered."""
     latencies: list[float] = []
     errors = 0
-    stop = time.perf_counter() + seconds
+    connections = [await Connection.open(port) for _ in range(clients)]
+    begin = time.perf_counter()
+    stop = begin + seconds
 
     async def one(k: int) -> None:
         nonlocal errors
         i = k
         while time.perf_counter() < stop:
             start = time.perf_counter()
-            response = await request(client, i)
+            status = await connections[k].request(requests[i % len(requests)])
             latencies.append(time.perf_counter() - start)
-            errors += response.status_code != 200
+            errors += status != 200
             i += clients
 
     await asyncio.gather(*(one(k) for k in range(clients)))
-    return latencies, errors
+    took = time.perf_counter() - begin
+    for c in connections:
+        c.close()
+    return latencies, errors, took
 
 
 async def _open_loop(
-    client: httpx.AsyncClient, request, seconds: float, clients: int, rate: float, seed: int
+    port: int, requests: list[bytes], seconds: float, clients: int, rate: float, seed: int
 ) -> tuple[list[float], int, float]:
+    """The clients together send ``rate`` requests a second at Poisson times, whatever the answers take."""
     latencies: list[float] = []
     errors = 0
     rng = np.random.default_rng(seed)
+    connections = [await Connection.open(port) for _ in range(clients)]
     begin = time.perf_counter()
 
     async def one(k: int) -> None:
         nonlocal errors
-        # each client sends rate / clients requests a second on average, at Poisson times
         due = begin + rng.exponential(clients / rate)
         i = k
         while due < begin + seconds:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             start = time.perf_counter()
-            response = await request(client, i)
+            status = await connections[k].request(requests[i % len(requests)])
             latencies.append(time.perf_counter() - start)
-            errors += response.status_code != 200
+            errors += status != 200
             due += rng.exponential(clients / rate)
             i += clients
 
     await asyncio.gather(*(one(k) for k in range(clients)))
-    return latencies, errors, time.perf_counter() - begin
+    took = time.perf_counter() - begin
+    for c in connections:
+        c.close()
+    return latencies, errors, took
 
 
-async def _run(base: str, token: str, seconds: float, clients: int) -> None:
-    bodies = _treatments(4096, seed=1)
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-
-    async def forecast(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.post("/api/v1/forecast", json=bodies[i % len(bodies)], headers=headers)
-
-    async def health(client: httpx.AsyncClient, _i: int) -> httpx.Response:
-        return await client.get("/healthz")
-
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) as client:
-        check = await forecast(client, 0)
-        check.raise_for_status()
-        await _closed_loop(client, forecast, 2.0, clients)  # warm every worker
-        print(f"{clients} concurrent clients, {seconds:g} s a phase")
-        reference = _summary(
-            "GET /healthz, saturation", *_with_time(await _timed(_closed_loop, client, health, seconds, clients))
-        )
-        saturated = _summary(
-            "POST /forecast, saturation", *_with_time(await _timed(_closed_loop, client, forecast, seconds, clients))
-        )
-        latencies, errors, took = await _open_loop(client, forecast, seconds, clients, TARGET_RATE, seed=2)
-        paced = _summary(f"POST /forecast, {TARGET_RATE:.0f}/s offered", latencies, took, errors)
+async def _run(port: int, token: str, seconds: float, clients: int) -> None:
+    forecasts = [_post("/api/v1/forecast", body, token) for body in _treatments(4096, seed=1)]
+    health = [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
+    await _closed_loop(port, forecasts, 2.0, clients)  # warm every worker
+    print(f"{clients} concurrent clients, {seconds:g} s a phase")
+    reference = _summary("GET /healthz, saturation", *_reorder(await _closed_loop(port, health, seconds, clients)))
+    saturated = _summary("POST /forecast, saturation", *_reorder(await _closed_loop(port, forecasts, seconds, clients)))
+    paced = _summary(
+        f"POST /forecast, {TARGET_RATE:.0f}/s offered",
+        *_reorder(await _open_loop(port, forecasts, seconds, clients, TARGET_RATE, seed=2)),
+    )
     print(f"  forecasts/s at saturation / the {TARGET_RATE:.0f}/s target: {saturated['rate'] / TARGET_RATE:.2f}")
-    print(f"  p99 at {TARGET_RATE:.0f}/s / the {TARGET_P99_MS:.0f} ms target: {paced['p99'] / TARGET_P99_MS:.2f}")
+    print(
+        f"  p99 at {TARGET_RATE:.0f}/s offered / the {TARGET_P99_MS:.0f} ms target: {paced['p99'] / TARGET_P99_MS:.2f}"
+    )
     print(f"  forecast throughput / /healthz throughput (reference): {saturated['rate'] / reference['rate']:.2f}")
 
 
-async def _timed(run, *args) -> tuple[list[float], int, float]:
-    start = time.perf_counter()
-    latencies, errors = await run(*args)
-    return latencies, errors, time.perf_counter() - start
-
-
-def _with_time(result: tuple[list[float], int, float]) -> tuple[list[float], float, int]:
+def _reorder(result: tuple[list[float], int, float]) -> tuple[list[float], float, int]:
     latencies, errors, seconds = result
     return latencies, seconds, errors
 
@@ -204,7 +237,7 @@ def main() -> None:
             )
             token.raise_for_status()
             print(f"wearoff serve --workers {args.workers} on the demo clinic ({os.cpu_count()} cores)")
-            asyncio.run(_run(base, token.json()["token"], args.seconds, args.clients))
+            asyncio.run(_run(port, token.json()["token"], args.seconds, args.clients))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 from starlette.middleware.sessions import SessionMiddleware
 
 from wearoff import __version__
@@ -23,6 +24,8 @@ from wearoff.web.services.evidence import EvidenceReport
 from wearoff.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
+REQUEST_THREADS = 40
+"""Threads anyio runs synchronous routes and dependencies in (its default)."""
 SESSION_COOKIE = "wearoff_session"
 DESCRIPTION = (
     "Forecasts of how long botulinum toxin treatments last, per patient and area, and the clinic's records. "
@@ -50,7 +53,10 @@ def _default_report_dir() -> Path:
 
 def create_app(settings: WebSettings) -> FastAPI:
     """The app on ``settings.database_url`` (whose schema must be current: ``wearoff db init``)."""
-    engine = make_engine(settings.database_url)
+    # as many connections as request threads (anyio's default limiter: 40), so no request waits for the pool
+    in_memory = make_url(settings.database_url).database in (None, "", ":memory:")  # one shared connection
+    pool = {} if in_memory else {"pool_size": REQUEST_THREADS // 2, "max_overflow": REQUEST_THREADS // 2}
+    engine = make_engine(settings.database_url, **pool)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -9,9 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from wearoff.records.db import session_scope
 from wearoff.web import security
 from wearoff.web.actor import Actor
-from wearoff.web.database import get_session
+from wearoff.web.database import engine_of, get_session
 from wearoff.web.errors import ForbiddenError, NotAuthenticatedError
 from wearoff.web.services import users
 
@@ -26,13 +27,13 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 sent for a stored write)."""
 
 
-def api_actor(
-    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Actor:
-    """The user of the request's API token; 401 without a valid one."""
+def api_actor(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+    """The user of the request's API token; 401 without a valid one. The token is looked up in a short session of
+    its own, so a route that needs no database (a forecast) holds no connection while it computes."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticatedError("send an API token: Authorization: Bearer <token>")
-    return users.actor_for(users.user_for_token(session, credentials.credentials))
+    with session_scope(engine_of(request)) as session:
+        return users.actor_for(users.user_for_token(session, credentials.credentials))
 
 
 class LoginRequiredError(Exception):
