@@ -147,14 +147,17 @@ def observed_wear_off_days(
 
 
 def antibody_suspicion(
-    treatments: list[TreatmentRecord], scores: list[AssessmentRecord], baseline: int | None
+    treatments: list[TreatmentRecord],
+    scores: list[AssessmentRecord],
+    baseline: int | None,
+    catalog: Catalog | None = None,
 ) -> Flag | None:
     """Suspect neutralising antibodies when an area stopped responding, or wore off sooner at each of its last
     ``SHRINKING_RUN`` treatments, ending below ``SHRINK_RATIO`` of the first of them."""
     if baseline is None or not treatments:
         return None
     course = observed_wear_off_days(treatments, scores, baseline)
-    area = treatments[0].area
+    area = (catalog or load_catalog()).area(treatments[0].area).label
     for t, _, no_response in course:
         if no_response:
             return Flag(

@@ -83,7 +83,7 @@ def plan_area(
     window = rebook_window(course.latest.date, f, catalog)
     every = [t for a in history.areas.values() for t in a.treatments if t.date <= as_of]
     flags = check_treatment(next_treatment(course.latest, window.opens), history.patient.sex, every, catalog)
-    suspicion = antibody_suspicion(treatments, assessments, course.treatment.baseline_severity)
+    suspicion = antibody_suspicion(treatments, assessments, course.treatment.baseline_severity, catalog)
     if suspicion is not None:
         flags = [*flags, suspicion]
     if with_advice:
