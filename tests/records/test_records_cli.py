@@ -162,3 +162,23 @@ def test_a_folder_or_fhir_file_exactly(url: str, tmp_path: Path, command: str) -
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and words in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_command_line_import_is_in_the_audit_log(url: str, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from wearoff.records.models import AuditLog
+
+    folder = write_folder(tmp_path / "in", GOOD)
+    assert runner.invoke(app, ["import", str(folder), "--database-url", url]).exit_code == 0
+    assert runner.invoke(app, ["import", str(folder), "--database-url", url]).exit_code == 0  # nothing new
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(AuditLog.username, AuditLog.action, AuditLog.after)).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 1, "an import that stores nothing writes no audit row"
+    username, action, after = rows[0]
+    assert username.startswith("cli:") and action == "import"
+    assert (after["format"], after["patients_added"], after["treatments_added"]) == ("csv", 3, 5)

@@ -12,6 +12,8 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from wearoff.records.csv_io import ImportReport
+
 from wearoff.cli.apps import app, db_app
 from wearoff.cli.common import console, err_console, fail, progress_bar, rich_progress, user_errors
 
@@ -116,6 +118,31 @@ def db_upgrade_command(database_url: DatabaseUrlOption = None) -> None:
     _migrate(database_url)
 
 
+def _audit_import(session: Session, report: ImportReport, form: str) -> None:
+    """The audit row of a command-line import, in the import's own transaction (stored exactly when it is): who
+    is the operating-system user, as ``cli:NAME``."""
+    import getpass
+
+    from wearoff.records.repository import require_clinic
+    from wearoff.web.services import audit
+
+    counts = {
+        "format": form,
+        "source": str(report.folder),
+        "patients_added": report.patients_added,
+        "treatments_added": report.treatments_added,
+        "assessments_added": report.assessments_added,
+    }
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        user = "unknown"
+    clinic_id = require_clinic(session, report.clinic).id
+    audit.record(
+        session, None, "import", "records", report.clinic, after=counts, clinic_id=clinic_id, username=f"cli:{user}"
+    )
+
+
 @app.command("import")
 def import_command(
     folder: Annotated[
@@ -141,6 +168,8 @@ def import_command(
                 report = fhir_io.import_fhir(session, fhir, clinic, progress=progress)
             else:
                 report = csv_io.import_folder(session, folder, clinic, progress=progress)
+            if report.changed:
+                _audit_import(session, report, "fhir" if fhir is not None else "csv")
     except RecordsImportError as exc:
         for error in exc.errors:
             err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
