@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EVIDENCE ?= ../shared/evidence/arms.csv
 
-.PHONY: demo test lint format calibrate validate bench bench-forecast bench-records bench-web bench-survival clean
+.PHONY: demo test lint format calibrate validate bench bench-forecast bench-records bench-web bench-survival bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-forecast bench-records bench-web bench-survival
+bench: bench-forecast bench-records bench-web bench-survival bench-scale
 
 bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -64,6 +64,9 @@ bench-web: $(STAMP)
 
 bench-survival: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/survival/run.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale/run.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -5,7 +5,7 @@ Commands live in :mod:`wearoff.cli.model_commands`, :mod:`wearoff.cli.records_co
 package registers them on :data:`app`.
 """
 
-from wearoff.cli import clinic_commands, model_commands, records_commands, web_commands  # noqa: F401  (registers the commands)
+from wearoff.cli import analytics_commands, clinic_commands, model_commands, records_commands, web_commands  # noqa: F401  (registers the commands)
 from wearoff.cli.apps import app
 
 
