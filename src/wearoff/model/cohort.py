@@ -84,8 +84,8 @@ def mixture_survival(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, x: np.ndarra
     return np.sum(v[:, None] * normal_cdf(z), axis=(2, 3))
 
 
-ROOT_TOLERANCE = 1e-8
-"""Absolute tolerance (log days) of :func:`mixture_survival_roots`."""
+ROOT_TOLERANCE = 1e-7
+"""Absolute tolerance (log days, so relative in days) of :func:`mixture_survival_roots`."""
 ROOT_MAX_STEPS = 60
 
 
@@ -96,20 +96,23 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
 
     Safeguarded Newton: the step :math:`x - (S(x) - t)/S'(x)`, with
     :math:`S'(x) = -\sum v\,\varphi(z)/\sigma`, is taken when it stays inside the bracket that is known to hold
-    the root, and bisection otherwise, so it converges from any start; it starts from the mixture's mean
-    location. A few steps reach :data:`ROOT_TOLERANCE` where a tabulated curve would need hundreds of points.
+    the root, and bisection otherwise, so it converges from any start. The bracket starts between the
+    components' own quantiles, and the first step from its middle: a few steps reach :data:`ROOT_TOLERANCE`
+    where a tabulated curve would need hundreds of points.
     """
-    lo = np.full(targets.shape, LOG_DAY_GRID[0])
-    hi = np.full(targets.shape, LOG_DAY_GRID[-1])
-    # start from the quantile of the normal with the mixture's mean and variance: a few Newton steps remain
+    first, last = LOG_DAY_GRID[0], LOG_DAY_GRID[-1]
+    # the root lies between the components' own quantiles at the same share of their mass: below all of them
+    # every component is above its share of the target, above all of them below it
     total = np.maximum(np.sum(v, axis=(1, 2)), 1e-300)
-    mean = np.sum(v * mu, axis=(1, 2)) / total
-    spread = np.sqrt(np.maximum(np.sum(v * (sd**2 + mu**2), axis=(1, 2)) / total - mean**2, 1e-12))
-    share = np.clip(targets / total[:, None], 1e-9, 1.0 - 1e-9)
-    x = np.clip(mean[:, None] - spread[:, None] * ndtri(share), lo, hi)
-    ends = mixture_survival(v, mu, sd, np.stack([lo[:, 0], hi[:, 0]], axis=1))
+    share = np.clip(targets / total[:, None], 1e-12, 1.0 - 1e-12)  # (A, Q)
+    component = mu[:, None] - sd[:, None] * ndtri(share)[:, :, None, None]  # (A, Q, S, J)
+    present = (v > 0)[:, None]
+    lo = np.clip(np.min(np.where(present, component, np.inf), axis=(2, 3)), first, last)
+    hi = np.clip(np.max(np.where(present, component, -np.inf), axis=(2, 3)), first, last)
+    x = 0.5 * (lo + hi)
+    ends = mixture_survival(v, mu, sd, np.stack([np.full(len(v), first), np.full(len(v), last)], axis=1))
     before, after = targets >= ends[:, :1], targets <= ends[:, 1:]
-    x = np.where(before, lo, np.where(after, hi, x))
+    x = np.where(before, first, np.where(after, last, x))
     active = ~(before | after)
     for _ in range(ROOT_MAX_STEPS):
         a, qi = np.nonzero(active)

@@ -27,9 +27,12 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 sent for a stored write)."""
 
 
-def api_actor(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+async def api_actor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Actor:
     """The user of the request's API token; 401 without a valid one. The token is looked up in a short session of
-    its own, so a route that needs no database (a forecast) holds no connection while it computes."""
+    its own, so a route that needs no database (a forecast) holds no connection while it computes; the lookup (one
+    indexed row) runs on the event loop: a hop to a worker thread and back costs more than the query."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticatedError("send an API token: Authorization: Bearer <token>")
     with session_scope(engine_of(request)) as session:

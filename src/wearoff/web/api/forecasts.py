@@ -33,8 +33,10 @@ def patient_forecast(patient_id: str, actor: ApiActor, session: DbSession, as_of
 
 
 @router.post("/forecast", response_model=ForecastPublic)
-def adhoc_forecast(body: AdhocForecastCreate, actor: ApiActor) -> ForecastPublic:
+async def adhoc_forecast(body: AdhocForecastCreate, actor: ApiActor) -> ForecastPublic:
     """What the model expects of a treatment described by hand (a population forecast)."""
+    # pure computation of a few milliseconds: done on the worker's event loop, as a thread would still hold the
+    # interpreter lock; serve with one worker process per core (wearoff serve --workers N)
     f = forecasts.adhoc(
         body.product,
         body.area,
