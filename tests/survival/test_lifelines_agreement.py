@@ -1,9 +1,10 @@
-"""Agreement with lifelines (a benchmark-only extra): same log-likelihood definition, estimates and NPMLE."""
+"""Agreement with lifelines (a test dependency): same log-likelihood definition, estimates and NPMLE."""
 
 from __future__ import annotations
 
 import warnings
 
+import lifelines
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +12,6 @@ import pytest
 from wearoff.survival import IntervalAFT, TurnbullNPMLE
 
 from .conftest import censor_by_visits, simulate_rows
-
-lifelines = pytest.importorskip("lifelines")
 
 FITTERS = {
     "weibull": ("WeibullAFTFitter", "lambda_", "rho_", -1.0),  # rho = 1 / sigma

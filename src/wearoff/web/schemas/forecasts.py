@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from wearoff.web.schemas.assessments import AssessmentPublic
 from wearoff.web.schemas.common import PUBLIC, STRICT_INPUT, Code
 from wearoff.web.schemas.patients import Activity, Sex
-from wearoff.web.schemas.treatments import FlagPublic
+from wearoff.web.schemas.treatments import FlagPublic, RecordTreatmentPublic
 
 
 class IntervalPublic(BaseModel):
@@ -83,19 +83,6 @@ class ScorePublic(BaseModel):
     severity: int
     rater: str
     date: dt.date
-
-
-class RecordTreatmentPublic(BaseModel):
-    model_config = PUBLIC
-    treatment_id: str
-    date: dt.date
-    product: str
-    area: str
-    units: float
-    lot: str | None
-    expiry: dt.date | None
-    dilution_ml: float | None
-    injector: str | None
 
 
 class AreaPlanPublic(BaseModel):

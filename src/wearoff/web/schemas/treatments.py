@@ -48,7 +48,9 @@ class PointPublic(BaseModel):
     units: float
 
 
-class TreatmentPublic(BaseModel):
+class RecordTreatmentPublic(BaseModel):
+    """A treatment as the records hold it (one area treated on one date)."""
+
     model_config = PUBLIC
     treatment_id: str
     date: dt.date
@@ -59,6 +61,11 @@ class TreatmentPublic(BaseModel):
     expiry: dt.date | None
     dilution_ml: float | None
     injector: str | None
+
+
+class TreatmentPublic(RecordTreatmentPublic):
+    """A stored treatment with its injection points on the face map."""
+
     points: list[PointPublic] | None
 
 
