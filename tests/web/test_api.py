@@ -241,6 +241,27 @@ def test_front_desk_may_not_see_or_chart_treatments_or_scores(api: TestClient, w
     assert api.get("/api/v1/analytics", headers=auth(world.desk)).status_code == 403
 
 
+def test_a_treatment_entered_in_error_is_voided_with_its_reason_and_kept(api: TestClient, world: World) -> None:
+    pid = add_patient(api, world.injector)
+    tid = add_treatment(api, world.injector, pid, date=days_ago(40))["treatment"]["treatment_id"]
+    path = f"/api/v1/patients/{pid}/treatments/{tid}/void"
+    assert api.post(path, json={"reason": "   "}, headers=auth(world.injector)).status_code == 422
+    assert api.post(path, json={"reason": "wrong patient"}, headers=auth(world.desk)).status_code == 403
+    assert len(api.get(f"/api/v1/patients/{pid}/treatments", headers=auth(world.injector)).json()) == 1
+    voided = api.post(path, json={"reason": "charted on the wrong patient"}, headers=auth(world.injector))
+    assert voided.status_code == 200 and voided.json()["treatment_id"] == tid
+    assert api.get(f"/api/v1/patients/{pid}/treatments", headers=auth(world.injector)).json() == []
+    assert api.get(f"/api/v1/patients/{pid}/forecast", headers=auth(world.injector)).json()["areas"] == []
+    assert count(world, Injection, Injection.external_id == tid, Injection.voided.is_(True)) == 1  # kept
+    row = audit_rows(world, "treatment", tid)[-1]
+    assert row.action == "void" and row.after == {"reason": "charted on the wrong patient"}
+    assert row.before["units"] == 20
+    again = api.post(path, json={"reason": "twice"}, headers=auth(world.injector))
+    assert again.status_code == 404  # no live treatment of that id any more
+    other = f"/api/v1/patients/{world.other_patient}/treatments/{tid}/void"
+    assert api.post(other, json={"reason": "x"}, headers=auth(world.injector)).status_code == 404
+
+
 # --- assessments and forecasts --------------------------------------------------------------------------------
 
 

@@ -276,3 +276,21 @@ def test_security_headers(browser: TestClient, world: World) -> None:
     response = browser.get("/login")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_treatment_is_voided_from_the_patient_page_with_a_reason(
+    browser: TestClient, world: World, api: TestClient
+) -> None:
+    token = signed_in(browser, world.injector.username)
+    pid = add_patient(api, world.injector)
+    tid = add_treatment(api, world.injector, pid, date=days_ago(30))["treatment"]["treatment_id"]
+    page = browser.get(f"/patients/{pid}")
+    assert f"/treatments/{tid}/void" in page.text
+    path = f"/patients/{pid}/treatments/{tid}/void"
+    assert browser.post(path, data={"reason": "typo"}, follow_redirects=False).status_code == 403  # no CSRF token
+    refused = browser.post(path, data={"csrf_token": token, "reason": " "})
+    assert "Not voided" in refused.text and "say why" in refused.text
+    assert len(api.get(f"/api/v1/patients/{pid}/treatments", headers=auth(world.injector)).json()) == 1
+    done = browser.post(path, data={"csrf_token": token, "reason": "charted twice"})
+    assert "voided; it is kept with the reason" in done.text
+    assert api.get(f"/api/v1/patients/{pid}/treatments", headers=auth(world.injector)).json() == []

@@ -11,6 +11,7 @@ from wearoff.web.schemas.treatments import (
     TreatmentCreate,
     TreatmentCreated,
     TreatmentPublic,
+    VoidCreate,
 )
 from wearoff.web.services import treatments
 from wearoff.web.services.treatments import TreatmentInput
@@ -54,3 +55,12 @@ def create_treatment(patient_id: str, body: TreatmentCreate, actor: ApiActor, se
     return TreatmentCreated(
         treatment=TreatmentPublic.model_validate(view), warnings=[FlagPublic.model_validate(f) for f in flags]
     )
+
+
+@router.post("/{treatment_id}/void", response_model=TreatmentPublic)
+def void_treatment(
+    patient_id: str, treatment_id: str, body: VoidCreate, actor: ApiActor, session: DbSession
+) -> TreatmentPublic:
+    """Void a treatment entered in error, with the reason: it is kept (and audited) but leaves the patient's
+    history and forecasts. Returns the treatment as it was."""
+    return TreatmentPublic.model_validate(treatments.void(session, actor, patient_id, treatment_id, body.reason))

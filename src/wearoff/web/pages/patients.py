@@ -110,6 +110,21 @@ async def record_score(request: Request, patient_id: str, actor: PageActor, sess
     return redirect(f"/patients/{patient_id}#area-{record.area}")
 
 
+@router.post("/patients/{patient_id}/treatments/{treatment_id}/void", dependencies=[CsrfChecked])
+async def void_treatment(
+    request: Request, patient_id: str, treatment_id: str, actor: PageActor, session: DbSession
+) -> Response:
+    fields = await form_fields(request)
+    try:
+        with session.begin_nested():
+            view = treatments.void(session, actor, patient_id, treatment_id, fields.get("reason", ""))
+    except InvalidInputError as exc:
+        flash(request, f"Not voided: {exc.message}")
+        return redirect(f"/patients/{patient_id}")
+    flash(request, f"Treatment of {view.date:%d %b %Y} ({view.units:g} U) voided; it is kept with the reason.")
+    return redirect(f"/patients/{patient_id}")
+
+
 @router.post("/patients/{patient_id}/appointments", dependencies=[CsrfChecked])
 async def book(request: Request, patient_id: str, actor: PageActor, session: DbSession) -> Response:
     fields = await form_fields(request)

@@ -83,3 +83,10 @@ class TreatmentCheckPublic(BaseModel):
     wear_off_day_upper90: float | None
     rebook_from: dt.date | None
     rebook_to: dt.date | None
+
+
+class VoidCreate(BaseModel):
+    """Why a record entered in error is voided."""
+
+    model_config = STRICT_INPUT
+    reason: ShortText = Field(description="Why the record is voided (kept in the audit trail)")

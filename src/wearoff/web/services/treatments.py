@@ -18,7 +18,7 @@ from wearoff.records import validation as v
 from wearoff.records.models import Injection, TreatmentSession
 from wearoff.records.values import AreaHistory, PatientHistory, TreatmentRecord
 from wearoff.web.actor import Actor
-from wearoff.web.errors import FieldProblem, InvalidInputError
+from wearoff.web.errors import FieldProblem, InvalidInputError, NotFoundError
 from wearoff.web.services import audit
 from wearoff.web.services.patients import patient_row
 from wearoff.web.services.storing import store, text
@@ -221,3 +221,30 @@ def recent(session: Session, actor: Actor, *, limit: int = 8) -> list[tuple[str,
 
 def with_id(record: TreatmentRecord, treatment_id: str) -> TreatmentRecord:
     return replace(record, treatment_id=treatment_id)
+
+
+def void(session: Session, actor: Actor, patient_id: str, treatment_id: str, reason: str) -> TreatmentView:
+    """Mark a treatment entered in error as voided (:func:`wearoff.records.repository.void`): it stays stored with
+    the reason and who voided it, and leaves the history, exports and forecasts. ``reason`` is required."""
+    actor.require("clinical.write")
+    patient = patient_row(session, actor, patient_id)
+    found = session.execute(
+        select(Injection, TreatmentSession)
+        .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
+        .where(
+            TreatmentSession.patient_id == patient.id,
+            Injection.external_id == treatment_id,
+            Injection.voided.is_(False),
+            TreatmentSession.voided.is_(False),
+        )
+    ).first()
+    if found is None:
+        raise NotFoundError(f"patient {patient_id} has no live treatment {treatment_id!r}")
+    if not reason or not reason.strip() or "\x00" in reason:
+        raise InvalidInputError.one("reason", "say why the treatment is voided")
+    injection, treatment_session = found
+    before = _view(injection, treatment_session)
+    with session.begin_nested():
+        repository.void(session, injection, reason, actor.username)
+        audit.record(session, actor, "void", "treatment", treatment_id, before=before, after={"reason": reason.strip()})
+    return before
