@@ -284,6 +284,30 @@ def test_scores_are_recorded_listed_and_move_the_forecast(api: TestClient, world
     assert after["areas"][0]["scores"][0]["day"] == 59
 
 
+def test_a_score_entered_in_error_is_voided_and_leaves_the_forecast(api: TestClient, world: World) -> None:
+    pid = add_patient(api, world.injector)
+    add_treatment(api, world.injector, pid, date=days_ago(60))
+    base = f"/api/v1/patients/{pid}/assessments"
+    before = api.get(f"/api/v1/patients/{pid}/forecast", headers=auth(world.injector)).json()["areas"][0]
+    score = {"area": "glabellar", "date": days_ago(5), "severity": 3}
+    assert api.post(base, json=score, headers=auth(world.injector)).status_code == 201
+    moved = api.get(f"/api/v1/patients/{pid}/forecast", headers=auth(world.injector)).json()["areas"][0]
+    assert moved["forecast"]["wear_off_day"] != before["forecast"]["wear_off_day"]
+    target = {"area": "glabellar", "date": days_ago(5), "rater": "clinician"}
+    assert api.post(f"{base}/void", json={**target, "reason": ""}, headers=auth(world.injector)).status_code == 422
+    assert api.post(f"{base}/void", json={**target, "reason": "x"}, headers=auth(world.desk)).status_code == 403
+    wrong_day = {**target, "date": days_ago(6), "reason": "typo"}
+    assert api.post(f"{base}/void", json=wrong_day, headers=auth(world.injector)).status_code == 404
+    voided = api.post(f"{base}/void", json={**target, "reason": "scored the wrong area"}, headers=auth(world.injector))
+    assert voided.status_code == 200 and voided.json()["severity"] == 3
+    assert api.get(base, headers=auth(world.injector)).json() == []
+    back = api.get(f"/api/v1/patients/{pid}/forecast", headers=auth(world.injector)).json()["areas"][0]
+    assert back["forecast"]["wear_off_day"] == before["forecast"]["wear_off_day"]
+    assert count(world, Assessment, Assessment.voided.is_(True), Assessment.severity == 3) >= 1  # kept
+    row = audit_rows(world, "assessment", f"{pid}/glabellar/{days_ago(5)}/clinician")[-1]
+    assert row.action == "void" and row.before["severity"] == 3
+
+
 def test_bad_scores_are_422_and_nothing_is_stored(api: TestClient, world: World) -> None:
     pid = add_patient(api, world.injector)
     for body in (

@@ -294,3 +294,18 @@ def test_a_treatment_is_voided_from_the_patient_page_with_a_reason(
     done = browser.post(path, data={"csrf_token": token, "reason": "charted twice"})
     assert "voided; it is kept with the reason" in done.text
     assert api.get(f"/api/v1/patients/{pid}/treatments", headers=auth(world.injector)).json() == []
+
+
+def test_a_score_is_voided_from_the_patient_page(browser: TestClient, world: World, api: TestClient) -> None:
+    token = signed_in(browser, world.injector.username)
+    pid = add_patient(api, world.injector)
+    add_treatment(api, world.injector, pid, date=days_ago(30))
+    score = {"area": "glabellar", "date": days_ago(3), "severity": 2}
+    assert api.post(f"/api/v1/patients/{pid}/assessments", json=score, headers=auth(world.injector)).status_code == 201
+    assert f"/patients/{pid}/scores/void" in browser.get(f"/patients/{pid}").text
+    form = {"csrf_token": token, "area": "glabellar", "date": days_ago(3), "rater": "clinician"}
+    refused = browser.post(f"/patients/{pid}/scores/void", data={**form, "reason": ""})
+    assert "Not voided" in refused.text
+    done = browser.post(f"/patients/{pid}/scores/void", data={**form, "reason": "wrong patient"})
+    assert "voided; it is kept with the reason" in done.text
+    assert api.get(f"/api/v1/patients/{pid}/assessments", headers=auth(world.injector)).json() == []

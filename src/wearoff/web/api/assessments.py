@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from wearoff.web.auth import ApiActor, DbSession
-from wearoff.web.schemas.assessments import AssessmentCreate, AssessmentPublic
+from wearoff.web.schemas.assessments import AssessmentCreate, AssessmentPublic, AssessmentVoid
 from wearoff.web.services import assessments
 
 router = APIRouter(prefix="/patients/{patient_id}/assessments", tags=["assessments"])
@@ -23,4 +23,12 @@ def create_assessment(patient_id: str, body: AssessmentCreate, actor: ApiActor, 
     record = assessments.create(
         session, actor, patient_id, body.area, body.date, body.severity, severity_rest=body.severity_rest
     )
+    return AssessmentPublic.model_validate(record)
+
+
+@router.post("/void", response_model=AssessmentPublic)
+def void_assessment(patient_id: str, body: AssessmentVoid, actor: ApiActor, session: DbSession) -> AssessmentPublic:
+    """Void a score entered in error (named by area, date and rater), with the reason: it is kept (and audited)
+    but leaves the patient's history and forecasts. Returns the score as it was."""
+    record = assessments.void(session, actor, patient_id, body.area, body.date, body.rater, body.reason)
     return AssessmentPublic.model_validate(record)

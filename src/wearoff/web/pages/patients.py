@@ -125,6 +125,32 @@ async def void_treatment(
     return redirect(f"/patients/{patient_id}")
 
 
+@router.post("/patients/{patient_id}/scores/void", dependencies=[CsrfChecked])
+async def void_score(request: Request, patient_id: str, actor: PageActor, session: DbSession) -> Response:
+    fields = await form_fields(request)
+    try:
+        day = dt.date.fromisoformat(fields.get("date", ""))
+    except ValueError:
+        flash(request, "Not voided: the score's date is not a date")
+        return redirect(f"/patients/{patient_id}")
+    try:
+        with session.begin_nested():
+            score = assessments.void(
+                session,
+                actor,
+                patient_id,
+                fields.get("area", ""),
+                day,
+                fields.get("rater", ""),
+                fields.get("reason", ""),
+            )
+    except InvalidInputError as exc:
+        flash(request, f"Not voided: {exc.message}")
+        return redirect(f"/patients/{patient_id}")
+    flash(request, f"Score {score.severity} of {score.date:%d %b %Y} voided; it is kept with the reason.")
+    return redirect(f"/patients/{patient_id}")
+
+
 @router.post("/patients/{patient_id}/appointments", dependencies=[CsrfChecked])
 async def book(request: Request, patient_id: str, actor: PageActor, session: DbSession) -> Response:
     fields = await form_fields(request)

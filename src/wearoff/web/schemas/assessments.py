@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from wearoff.web.schemas.common import PUBLIC, STRICT_INPUT, Code
+from wearoff.web.schemas.common import PUBLIC, STRICT_INPUT, Code, ShortText
 
 
 class AssessmentCreate(BaseModel):
@@ -26,3 +27,13 @@ class AssessmentPublic(BaseModel):
     severity: int
     rater: str
     severity_rest: int | None
+
+
+class AssessmentVoid(BaseModel):
+    """Which score was entered in error (one per patient, area, date and rater), and why."""
+
+    model_config = STRICT_INPUT
+    area: Code = Field(examples=["glabellar"])  # type: ignore[valid-type]
+    date: dt.date
+    rater: Literal["clinician", "patient"] = "clinician"
+    reason: ShortText = Field(description="Why the score is voided (kept in the audit trail)")  # type: ignore[valid-type]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wearoff.records import repository
+from wearoff.records.models import Assessment
 from wearoff.records.values import AssessmentRecord
 from wearoff.web.actor import Actor
-from wearoff.web.errors import InvalidInputError
+from wearoff.web.errors import InvalidInputError, NotFoundError
 from wearoff.web.services import audit
 from wearoff.web.services.patients import find_patient, patient_row
 from wearoff.web.services.storing import store, text
@@ -78,3 +80,33 @@ def list_for(session: Session, actor: Actor, patient_id: str) -> list[Assessment
     history = repository.patient_history(session, patient_id, actor.clinic)
     scores = [a for area in history.areas.values() for a in area.assessments]
     return sorted(scores, key=lambda a: (a.date, a.area, a.rater), reverse=True)
+
+
+def void(
+    session: Session, actor: Actor, patient_id: str, area: str, date: dt.date, rater: str, reason: str
+) -> AssessmentRecord:
+    """Mark a score entered in error as voided (one score per patient, area, date and rater): kept with the reason
+    and who voided it, out of the history and forecasts. ``reason`` is required."""
+    actor.require("clinical.write")
+    patient = patient_row(session, actor, patient_id)
+    row = session.scalar(
+        select(Assessment).where(
+            Assessment.patient_id == patient.id,
+            Assessment.area == area,
+            Assessment.date == date,
+            Assessment.rater == rater,
+            Assessment.voided.is_(False),
+        )
+    )
+    if row is None:
+        raise NotFoundError(f"patient {patient_id} has no live {rater} score of {area} on {date}")
+    if not reason or not reason.strip() or "\x00" in reason:
+        raise InvalidInputError.one("reason", "say why the score is voided")
+    before = AssessmentRecord(row.date, row.area, row.severity, row.rater, row.severity_rest)
+    with session.begin_nested():
+        repository.void(session, row, reason, actor.username)
+        audit.record(
+            session, actor, "void", "assessment", f"{patient_id}/{area}/{date}/{rater}", before=before,
+            after={"reason": reason.strip()},
+        )  # fmt: skip
+    return before
