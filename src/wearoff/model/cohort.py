@@ -134,6 +134,41 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
     return x
 
 
+@dataclass(frozen=True)
+class QuantileProblem:
+    """Where mixture survivals (weights, locations, scales (A, S, J)) fall to targets (A, Q), and how the days
+    found become the answer (``finish``: non-responders, undefined quantiles)."""
+
+    v: np.ndarray
+    mu: np.ndarray
+    sd: np.ndarray
+    targets: np.ndarray
+    finish: Callable[[np.ndarray], np.ndarray]
+
+
+def solve_quantiles(problems: list[QuantileProblem]) -> list[np.ndarray]:
+    """Solve problems with the same node axes in one pass of :func:`mixture_survival_roots` (their groups stacked,
+    their targets padded to the longest), and finish each: the days (A, Q) of every problem."""
+    width = max(p.targets.shape[1] for p in problems)
+    targets = np.concatenate(
+        [np.pad(p.targets, [(0, 0), (0, width - p.targets.shape[1])], mode="edge") for p in problems]
+    )
+    days = np.exp(
+        mixture_survival_roots(
+            np.concatenate([p.v for p in problems]),
+            np.concatenate([p.mu for p in problems]),
+            np.concatenate([np.broadcast_to(p.sd, p.mu.shape) for p in problems]),
+            targets,
+        )
+    )
+    out, start = [], 0
+    for p in problems:
+        rows, cols = p.targets.shape
+        out.append(p.finish(days[start : start + rows, :cols]))
+        start += rows
+    return out
+
+
 def _interpolate_rows(xp: np.ndarray, fp: np.ndarray, x: np.ndarray) -> np.ndarray:
     """(D, Q) ``np.interp(x, xp[i], fp[i])`` for every row *i* of increasing ``xp`` (D, N), vectorised."""
     counts = np.stack([np.count_nonzero(xp < value, axis=1) for value in x], axis=1)  # (D, Q)
@@ -262,6 +297,13 @@ class Cohorts:
         """(A, Q) days by which shares *q* of patients have fallen below the threshold (see :meth:`survival`);
         over all patients, a quantile that falls among non-responders is day 0. Solved on the mixture itself
         (:func:`mixture_survival_roots`), within the days of :data:`LOG_DAY_GRID`."""
+        return solve_quantiles([self.quantile_problem(q, threshold, among_responders=among_responders)])[0]
+
+    def quantile_problem(
+        self, q, threshold: Threshold = "baseline", *, among_responders: bool = True
+    ) -> QuantileProblem:
+        """The root-finding problem of :meth:`quantile`, to be solved together with others by
+        :func:`solve_quantiles`."""
         v = self.mix[:, :, None] * self.weight
         mu = self.log_tau_mean + self._crossing(threshold)
         v = np.where(np.isfinite(mu), v, 0.0)
@@ -270,10 +312,15 @@ class Cohorts:
         targets = 1.0 - np.atleast_1d(np.asarray(q, float))
         first = mixture_survival(v, mu, sd, np.full((self.size, 1), LOG_DAY_GRID[0]))  # (A, 1)
         if among_responders:
-            out = np.exp(mixture_survival_roots(v, mu, sd, targets[None, :] * first))
-            return np.where(self.responders(threshold)[:, None] > 0, out, np.nan)
-        out = np.exp(mixture_survival_roots(v, mu, sd, np.broadcast_to(targets, (self.size, targets.size))))
-        return np.where(first <= targets[None, :], 0.0, out)
+            responding = self.responders(threshold)[:, None] > 0
+            return QuantileProblem(v, mu, sd, targets[None, :] * first, lambda days: np.where(responding, days, np.nan))
+        return QuantileProblem(
+            v,
+            mu,
+            sd,
+            np.broadcast_to(targets, (self.size, targets.size)),
+            lambda days: np.where(first <= targets[None, :], 0.0, days),
+        )
 
     def mean_duration(self, threshold: Threshold = "baseline") -> np.ndarray:
         """(A,) mean day of wear-off among responders (lognormal tau integrated analytically)."""

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from wearoff.catalog import Catalog, load_catalog
-from wearoff.model.cohort import Cohorts, stack_cohorts
+from wearoff.model.cohort import Cohorts, solve_quantiles, stack_cohorts
 from wearoff.model.parameters import Parameters, load_parameters
 from wearoff.model.personal import Episode, current_log_likelihoods, patient_posteriors, personal_cohort
 from wearoff.model.treatment import Treatment
@@ -195,9 +195,13 @@ def summarise(
     band = cohort.effect_quantiles(CURVE_DAYS, q) if with_curve else np.empty((cohort.size, 0, 3))
     peak_days = cohort.peak_day_quantiles(q)
     at_peak = cohort.rated_share(peak_days[:, 1:2], "inv", 0, none_or_mild=True, nodes=PEAK_SHARE_NODES)[:, 0]
-    wear_off = cohort.quantile([0.05, 0.25, 0.5, 0.75, 0.95], among_responders=False)
-    none_mild_until = cohort.quantile(q, "none_mild", among_responders=False)
-    none_mild_back = none_mild.quantile(q)
+    wear_off, none_mild_until, none_mild_back = solve_quantiles(
+        [
+            cohort.quantile_problem([0.05, 0.25, 0.5, 0.75, 0.95], among_responders=False),
+            cohort.quantile_problem(q, "none_mild", among_responders=False),
+            none_mild.quantile_problem(q),
+        ]
+    )
     out = []
     for a, t in enumerate(treatments):
         onset_iv = np.interp(q, onset[a], onset_days) if responders[a] > 0 else np.full(3, np.nan)
