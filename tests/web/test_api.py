@@ -87,6 +87,26 @@ def test_wrong_password_is_401_and_the_sixth_attempt_is_throttled_with_429(api: 
     assert int(throttled.headers["Retry-After"]) > 0
 
 
+def test_guessing_many_user_names_from_one_address_is_throttled_too(api: TestClient, world: World) -> None:
+    from wearoff.web.services.users import ADDRESS_FAILURE_FACTOR
+
+    per_name = api.app.state.settings.login_failures_allowed
+    cap = ADDRESS_FAILURE_FACTOR * per_name
+    with TestClient(api.app, client=("203.0.113.7", 40000)) as guesser:
+        for i in range(cap + 1):  # fewer failures per name than its own limit
+            body = {"username": f"nobody-{i // (per_name - 1)}", "password": "guess", "name": "x"}
+            status = guesser.post("/api/v1/auth/token", json=body).status_code
+            if status == 429:
+                break
+            assert status == 401
+        assert status == 429 and i == cap
+        member = fresh_member(world, "injector")
+        refused = guesser.post("/api/v1/auth/token", json={"username": member.username, "password": PASSWORD})
+        assert refused.status_code == 429 and "from this address" in refused.json()["detail"]
+    other_address = api.post("/api/v1/auth/token", json={"username": member.username, "password": PASSWORD})
+    assert other_address.status_code == 201
+
+
 def test_token_requests_with_bad_bodies_are_422(api: TestClient) -> None:
     assert api.post("/api/v1/auth/token", json={"username": "", "password": "x"}).status_code == 422
     assert api.post("/api/v1/auth/token", json={"password": "x"}).status_code == 422

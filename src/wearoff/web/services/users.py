@@ -83,16 +83,32 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(select(User).where(User.clinic_id == actor.clinic_id).order_by(User.username)))
 
 
-def _failures(session: Session, username: str, ip: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
-    row = session.execute(
-        select(func.count(), func.min(LoginAttempt.attempted_at)).where(
-            LoginAttempt.username == username,
-            LoginAttempt.ip == ip,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at >= since,
-        )
-    ).one()
+ADDRESS_FAILURE_FACTOR = 4
+"""Failures allowed from one address over all user names, as a multiple of those allowed for one user name:
+guessing many accounts from one place is throttled too."""
+
+
+def _failures(session: Session, username: str | None, ip: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """Failed attempts from ``ip`` since ``since`` (for ``username``, or for every user name when None), and
+    the oldest of them."""
+    conditions = [LoginAttempt.ip == ip, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since]
+    if username is not None:
+        conditions.append(LoginAttempt.username == username)
+    row = session.execute(select(func.count(), func.min(LoginAttempt.attempted_at)).where(*conditions)).one()
     return int(row[0]), row[1]
+
+
+def _throttle(failures: int, oldest: dt.datetime | None, now: dt.datetime, window_minutes: int, what: str) -> None:
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    window = dt.timedelta(minutes=window_minutes)
+    wait = max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
+    minutes = max(1, math.ceil(wait / 60))
+    raise ThrottledError(
+        f"too many failed sign-ins {what}: {failures} in {window_minutes} minutes. "
+        f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}, or ask an administrator.",
+        wait,
+    )
 
 
 def authenticate(
@@ -100,25 +116,21 @@ def authenticate(
 ) -> User:
     """The user with these credentials; every attempt is recorded.
 
-    After ``allowed`` failures for the same user name from the same address within ``window_minutes``, further
-    attempts are refused with :class:`ThrottledError` (HTTP 429) until the oldest failure leaves the window, whatever
-    the password. Wrong credentials raise :class:`NotAuthenticatedError` without saying which part was wrong.
+    After ``allowed`` failures for the same user name from the same address within ``window_minutes``, or
+    :data:`ADDRESS_FAILURE_FACTOR` times as many from the address over all user names, further attempts are
+    refused with :class:`ThrottledError` (HTTP 429) until the oldest failure leaves the window, whatever the
+    password. Wrong credentials raise :class:`NotAuthenticatedError` without saying which part was wrong.
     """
     name = username.strip()[:64]
     ip = (ip or "unknown")[:64]
     now = utcnow()
-    window = dt.timedelta(minutes=window_minutes)
-    failures, oldest = _failures(session, name, ip, now - window)
+    since = now - dt.timedelta(minutes=window_minutes)
+    failures, oldest = _failures(session, name, ip, since)
     if failures >= allowed:
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=dt.UTC)
-        wait = max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
-        minutes = max(1, math.ceil(wait / 60))
-        raise ThrottledError(
-            f"too many failed sign-ins for {name!r} from this address: {failures} in {window_minutes} minutes. "
-            f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}, or ask an administrator.",
-            wait,
-        )
+        _throttle(failures, oldest, now, window_minutes, f"for {name!r} from this address")
+    failures, oldest = _failures(session, None, ip, since)
+    if failures >= ADDRESS_FAILURE_FACTOR * allowed:
+        _throttle(failures, oldest, now, window_minutes, "from this address")
     user = session.scalar(select(User).where(User.username == name)) if name and "\x00" not in name else None
     ok = security.verify_password(user.password_hash if user else None, password) and bool(user and user.active)
     if not ok or user is None:
