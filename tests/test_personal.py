@@ -67,7 +67,8 @@ def test_the_treatments_own_scores_move_its_forecast(params) -> None:
     none = forecast(GLABELLA, params).wear_off_day
     early = forecast(GLABELLA, params, history=[worn_off], current=worn_off).wear_off_day
     late = forecast(GLABELLA, params, history=[lasting], current=lasting).wear_off_day
-    assert early.median < 70 < none.median < 150 < late.median
+    # back at baseline by day 55: the median within about three weeks of it (a single score may be rater noise)
+    assert early.median < 80 < none.median < 150 < late.median
     # the same scores read as an earlier treatment move the forecast less than as this treatment's own
     earlier_only = forecast(GLABELLA, params, history=[worn_off]).wear_off_day
     assert early.median < earlier_only.median < none.median

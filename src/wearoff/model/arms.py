@@ -95,7 +95,7 @@ def _percent_interval(p: float, n: int, het: float) -> tuple[float, float]:
 def days_log_sd(params: Parameters, endpoint: str, n: int) -> float:
     """Sd of the log of an arm-level day value: between-trial heterogeneity plus the median's sampling error."""
     spread = math.exp(params["log_onset_sd"] if "onset" in endpoint else params["log_sigma_tau"])
-    het = math.exp(params["log_het_days"])
+    het = math.exp(params["log_het_onset"] if "onset" in endpoint else params["log_het_days"])
     return math.sqrt(het**2 + (math.pi / 2.0) * spread**2 / n)
 
 
