@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,18 @@ def evidence_path() -> Path:
 @pytest.fixture(scope="session")
 def params() -> Parameters:
     return load_parameters()
+
+
+STRICT_ENV = "WEAROFF_STRICT_TESTS"
+"""Set by ``make test`` (and so CI), which provides everything the suite needs (PostgreSQL, Chromium, the
+evidence, the test extras): there, a test that would skip fails instead, naming what is missing."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get(STRICT_ENV) and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in a run that must provide everything ({STRICT_ENV} is set): {reason}"

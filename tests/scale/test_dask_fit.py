@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +18,6 @@ from wearoff.scale import ClusterError, DaskIntervalAFT, open_dataset, parse_sch
 from wearoff.scale.synthetic import simulate_intervals
 from wearoff.survival import IntervalAFT
 
-distributed = pytest.importorskip("distributed")
 runner = CliRunner()
 COVARIATES = ["x1", "x2", "x3"]
 RTOL = 1e-6

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, Phase
+from schemathesis.generation import GenerationMode
 
 from wearoff.records.db import make_engine, session_scope, upgrade
 from wearoff.web import WebSettings, create_app
 from wearoff.web.services import users
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis.generation import GenerationMode  # noqa: E402
 
 EXAMPLES = 20
 
