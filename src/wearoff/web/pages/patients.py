@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from wearoff.catalog import load_catalog
 from wearoff.web.auth import CsrfChecked, DbSession, PageActor, check_csrf
@@ -110,45 +112,46 @@ async def record_score(request: Request, patient_id: str, actor: PageActor, sess
     return redirect(f"/patients/{patient_id}#area-{record.area}")
 
 
+def _void(request: Request, session: Session, patient_id: str, void: Callable[[], str]) -> Response:
+    """Run ``void`` (which returns what was voided, in words) in a savepoint; say what happened either way and
+    go back to the patient's page."""
+    try:
+        with session.begin_nested():
+            what = void()
+    except InvalidInputError as exc:
+        flash(request, f"Not voided: {exc.message}")
+    else:
+        flash(request, f"{what} voided; it is kept with the reason.")
+    return redirect(f"/patients/{patient_id}")
+
+
 @router.post("/patients/{patient_id}/treatments/{treatment_id}/void", dependencies=[CsrfChecked])
 async def void_treatment(
     request: Request, patient_id: str, treatment_id: str, actor: PageActor, session: DbSession
 ) -> Response:
     fields = await form_fields(request)
-    try:
-        with session.begin_nested():
-            view = treatments.void(session, actor, patient_id, treatment_id, fields.get("reason", ""))
-    except InvalidInputError as exc:
-        flash(request, f"Not voided: {exc.message}")
-        return redirect(f"/patients/{patient_id}")
-    flash(request, f"Treatment of {view.date:%d %b %Y} ({view.units:g} U) voided; it is kept with the reason.")
-    return redirect(f"/patients/{patient_id}")
+
+    def void() -> str:
+        view = treatments.void(session, actor, patient_id, treatment_id, fields.get("reason", ""))
+        return f"Treatment of {view.date:%d %b %Y} ({view.units:g} U)"
+
+    return _void(request, session, patient_id, void)
 
 
 @router.post("/patients/{patient_id}/scores/void", dependencies=[CsrfChecked])
 async def void_score(request: Request, patient_id: str, actor: PageActor, session: DbSession) -> Response:
     fields = await form_fields(request)
-    try:
-        day = dt.date.fromisoformat(fields.get("date", ""))
-    except ValueError:
-        flash(request, "Not voided: the score's date is not a date")
-        return redirect(f"/patients/{patient_id}")
-    try:
-        with session.begin_nested():
-            score = assessments.void(
-                session,
-                actor,
-                patient_id,
-                fields.get("area", ""),
-                day,
-                fields.get("rater", ""),
-                fields.get("reason", ""),
-            )
-    except InvalidInputError as exc:
-        flash(request, f"Not voided: {exc.message}")
-        return redirect(f"/patients/{patient_id}")
-    flash(request, f"Score {score.severity} of {score.date:%d %b %Y} voided; it is kept with the reason.")
-    return redirect(f"/patients/{patient_id}")
+
+    def void() -> str:
+        try:
+            day = dt.date.fromisoformat(fields.get("date", ""))
+        except ValueError:
+            raise InvalidInputError.one("date", "the score's date must be YYYY-MM-DD; reload the page") from None
+        area, rater, reason = fields.get("area", ""), fields.get("rater", ""), fields.get("reason", "")
+        score = assessments.void(session, actor, patient_id, area, day, rater, reason)
+        return f"Score {score.severity} of {score.date:%d %b %Y}"
+
+    return _void(request, session, patient_id, void)
 
 
 @router.post("/patients/{patient_id}/appointments", dependencies=[CsrfChecked])
