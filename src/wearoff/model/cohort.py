@@ -287,11 +287,16 @@ class Cohorts:
 
     def _survival_mass(self, d: np.ndarray, threshold: Threshold) -> np.ndarray:
         """(A, D) P(responder and improvement above the threshold on each day), days given as (A, D)."""
-        c = self._crossing(threshold)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = (self.log_tau_mean + c)[:, None] - np.log(d)[:, :, None, None]
-            z = np.nan_to_num(z / self.log_tau_sd[:, None], nan=-np.inf)
-        return np.sum((self.mix[:, :, None] * self.weight)[:, None] * normal_cdf(z), axis=(2, 3))
+        with np.errstate(divide="ignore"):
+            return mixture_survival(*self._mixture(threshold), np.log(d))
+
+    def _mixture(self, threshold: Threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The wear-off survival as a mixture (weights, locations, scales of log days; (A, S, J)): nodes that never
+        reach the threshold get weight 0."""
+        v = self.mix[:, :, None] * self.weight
+        mu = self.log_tau_mean + self._crossing(threshold)
+        reached = np.isfinite(mu)
+        return np.where(reached, v, 0.0), np.where(reached, mu, 0.0), np.broadcast_to(self.log_tau_sd, mu.shape)
 
     def quantile(self, q, threshold: Threshold = "baseline", *, among_responders: bool = True) -> np.ndarray:
         """(A, Q) days by which shares *q* of patients have fallen below the threshold (see :meth:`survival`);
@@ -304,11 +309,7 @@ class Cohorts:
     ) -> QuantileProblem:
         """The root-finding problem of :meth:`quantile`, to be solved together with others by
         :func:`solve_quantiles`."""
-        v = self.mix[:, :, None] * self.weight
-        mu = self.log_tau_mean + self._crossing(threshold)
-        v = np.where(np.isfinite(mu), v, 0.0)
-        mu = np.where(np.isfinite(mu), mu, 0.0)
-        sd = np.broadcast_to(self.log_tau_sd, mu.shape)
+        v, mu, sd = self._mixture(threshold)
         targets = 1.0 - np.atleast_1d(np.asarray(q, float))
         first = mixture_survival(v, mu, sd, np.full((self.size, 1), LOG_DAY_GRID[0]))  # (A, 1)
         if among_responders:
