@@ -23,7 +23,6 @@ import pyarrow.parquet as pq
 __all__ = [
     "DatasetError",
     "ParquetDataset",
-    "is_parquet_location",
     "numeric_columns",
     "open_dataset",
     "write_partitions",
@@ -114,17 +113,6 @@ def write_partitions(
         pq.write_table(pa.Table.from_pandas(rows.reset_index(drop=True), preserve_index=False), target)
         written.append(target)
     return written
-
-
-def is_parquet_location(location: str | os.PathLike[str]) -> bool:
-    """Whether ``location`` looks like a Parquet data set (a URI, a .parquet file or a folder holding one)."""
-    text = str(location)
-    if "://" in text:
-        return True
-    path = Path(text)
-    if path.is_file():
-        return path.suffix == ".parquet"
-    return path.is_dir() and next(iter(path.rglob("*.parquet")), None) is not None
 
 
 def numeric_columns(dataset: ParquetDataset) -> list[str]:

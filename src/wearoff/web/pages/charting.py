@@ -20,17 +20,6 @@ from wearoff.web.services import patients, treatments
 from wearoff.web.services.treatments import TreatmentInput
 
 router = APIRouter()
-FACE_AREAS = (
-    "forehead",
-    "glabellar",
-    "lateral_canthal",
-    "bunny_lines",
-    "perioral",
-    "depressor_anguli_oris",
-    "mentalis",
-    "masseter",
-    "platysma",
-)
 
 
 def _points(text: str | None) -> tuple[list[dict[str, Any]] | None, str | None]:
@@ -69,7 +58,7 @@ def _form_context(
     defaults = {
         "date": dt.date.today().isoformat(),
         "product": last.product if last else "onabotulinumtoxinA",
-        "dilution_ml": "2.5",
+        "dilution_ml": f"{last.dilution_ml:g}" if last and last.dilution_ml else "",  # as last time, else blank
         "injector": actor.display_name,
     }
     return {
@@ -78,7 +67,6 @@ def _form_context(
         "errors": errors,
         "products": [p for p in catalog.products.values() if p.is_toxin and p.code != "unspecified"],
         "areas": list(catalog.areas.values()),
-        "face_areas": FACE_AREAS,
         "typical": {
             code: {
                 "female": [a.typical_units_female.low, a.typical_units_female.high],

@@ -65,7 +65,7 @@ def import_csv(session: Session, actor: Actor, files: dict[str, bytes]) -> dict[
     nothing, every bad row named."""
     actor.require("records.import")
     if sum(len(b) for b in files.values()) > MAX_UPLOAD_BYTES:
-        raise InvalidInputError.one("files", "the upload is larger than 50 MB")
+        raise InvalidInputError.one("files", "the upload is larger than 50 MB; import the records in smaller parts")
     with tempfile.TemporaryDirectory(prefix="wearoff-import-") as folder:
         target = Path(folder)
         zips = [name for name in files if name.lower().endswith(".zip")]
@@ -112,7 +112,7 @@ def import_fhir(session: Session, actor: Actor, content: bytes) -> dict[str, int
     """Import a FHIR R4B Bundle, all or nothing."""
     actor.require("records.import")
     if len(content) > MAX_UPLOAD_BYTES:
-        raise InvalidInputError.one("file", "the upload is larger than 50 MB")
+        raise InvalidInputError.one("file", "the upload is larger than 50 MB; import the records in smaller parts")
     with tempfile.TemporaryDirectory(prefix="wearoff-import-") as folder:
         path = Path(folder) / "bundle.json"
         path.write_bytes(content)

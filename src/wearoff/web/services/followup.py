@@ -58,10 +58,10 @@ def read_link_token(session: Session, token: str, secret: str, max_days: int) ->
     except SignatureExpired:
         raise NotFoundError("this follow-up link has expired; ask the clinic for a new one") from None
     except (BadSignature, ValueError, TypeError):
-        raise NotFoundError("this follow-up link is not valid") from None
+        raise NotFoundError("this follow-up link is not valid; ask the clinic for a new one") from None
     clinic = session.get(Clinic, int(data["c"]))
     if clinic is None:
-        raise NotFoundError("this follow-up link is not valid")
+        raise NotFoundError("this follow-up link is not valid; ask the clinic for a new one")
     return FollowUp(clinic.id, clinic.name, str(data["p"]), [str(a) for a in data["a"]])
 
 

@@ -14,7 +14,7 @@ from wearoff.model.treatment import Treatment, TreatmentError
 from wearoff.plan.patient_plan import AreaPlan, plan_patient
 from wearoff.plan.records_forecast import AreaForecast, forecast_records
 from wearoff.records import repository
-from wearoff.records.models import Assessment, Injection, Patient
+from wearoff.records.models import Amendment, Assessment, Injection, Patient
 from wearoff.web.actor import Actor
 from wearoff.web.errors import InvalidInputError
 from wearoff.web.services.patients import patient_row
@@ -65,7 +65,7 @@ def adhoc(
     except TreatmentError as exc:
         raise InvalidInputError.one("", str(exc)) from None
     except (ValueError, OverflowError, FloatingPointError) as exc:
-        raise InvalidInputError.one("", f"this treatment cannot be forecast: {exc}") from None
+        raise InvalidInputError.one("", f"this treatment cannot be forecast: {exc}; correct it and ask again") from None
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ _cache_lock = threading.Lock()
 
 
 def _fingerprint(session: Session, clinic_id: int) -> tuple:
-    """Changes whenever the clinic's patients, treatments or scores change (the due list is recomputed then)."""
+    """Changes whenever the clinic's patients, treatments or scores are added, corrected or voided (the due list is
+    recomputed then)."""
     patients = session.execute(select(func.count(), func.max(Patient.id)).where(Patient.clinic_id == clinic_id)).one()
     injections = session.execute(
         select(func.count(), func.max(Injection.id)).where(Injection.clinic_id == clinic_id)
@@ -100,7 +101,8 @@ def _fingerprint(session: Session, clinic_id: int) -> tuple:
         .join(Patient, Assessment.patient_id == Patient.id)
         .where(Patient.clinic_id == clinic_id)
     ).one()
-    return (*patients, *injections, *scores)
+    corrections = session.scalar(select(func.max(Amendment.id)))  # voids and amendments change no count
+    return (*patients, *injections, *scores, corrections)
 
 
 def clinic_forecasts(session: Session, actor: Actor, as_of: dt.date) -> list[AreaForecast]:

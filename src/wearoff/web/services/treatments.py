@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -217,10 +217,6 @@ def recent(session: Session, actor: Actor, *, limit: int = 8) -> list[tuple[str,
         .limit(limit)
     ).all()
     return [(pid, _view(i, s)) for pid, i, s in rows]
-
-
-def with_id(record: TreatmentRecord, treatment_id: str) -> TreatmentRecord:
-    return replace(record, treatment_id=treatment_id)
 
 
 def void(session: Session, actor: Actor, patient_id: str, treatment_id: str, reason: str) -> TreatmentView:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from wearoff.records.models import ROLES, ApiToken, Clinic, LoginAttempt, User, utcnow
+from wearoff.records.models import ROLES, ApiToken, LoginAttempt, User, utcnow
 from wearoff.records.repository import get_or_create_clinic
 from wearoff.web import security
 from wearoff.web.actor import ROLE_LABELS, Actor
@@ -204,23 +204,21 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
         )
 
 
+NEW_TOKEN = "create a new one (POST /api/v1/auth/token, or the account page)"
+
+
 def user_for_token(session: Session, token: str) -> User:
     """The active user owning this (unrevoked) token, else :class:`NotAuthenticatedError`."""
     if not token.startswith(security.TOKEN_PREFIX) or len(token) > 200:
-        raise NotAuthenticatedError("the API token is not valid")
+        raise NotAuthenticatedError(f"the API token is not valid; {NEW_TOKEN}")
     row = session.scalar(
         select(ApiToken)
         .where(ApiToken.token_hash == security.token_digest(token))
         .options(joinedload(ApiToken.user).joinedload(User.clinic))  # one query: token, user and clinic
     )
     if row is None or row.revoked or not row.user.active:
-        raise NotAuthenticatedError("the API token is not valid or was revoked")
+        raise NotAuthenticatedError(f"the API token is not valid or was revoked; {NEW_TOKEN}")
     return row.user
-
-
-def clinic_name(session: Session, clinic_id: int) -> str:
-    clinic = session.get(Clinic, clinic_id)
-    return clinic.name if clinic else ""
 
 
 __all__ = ["ROLE_LABELS", "actor_for", "authenticate", "create_user", "issue_token", "user_for_token"]
