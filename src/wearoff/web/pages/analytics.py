@@ -15,11 +15,12 @@ router = APIRouter()
 @router.get("/analytics")
 def analytics_page(request: Request, actor: PageActor, session: DbSession) -> Response:
     result = analytics.durations(session, actor)
+    shown = [r for r in result.by_area if None not in (r.median_days, r.q25_days, r.q75_days)]
     chart = {
-        "labels": [r.label.split(" (")[0] for r in result.by_area if r.median_days is not None],
-        "median": [r.median_days for r in result.by_area if r.median_days is not None],
-        "q25": [r.q25_days for r in result.by_area if r.median_days is not None],
-        "q75": [r.q75_days for r in result.by_area if r.median_days is not None],
-        "observed": [r.observed for r in result.by_area if r.median_days is not None],
+        "labels": [r.label.split(" (")[0] for r in shown],
+        "median": [r.median_days for r in shown],
+        "q25": [r.q25_days for r in shown],
+        "q75": [r.q75_days for r in shown],
+        "observed": [r.observed for r in shown],
     }
     return render(request, "analytics.html", {"result": result, "chart": chart})

@@ -1,28 +1,27 @@
-"""How long it lasts here: observed wear-off in the clinic's own records, by area, product and injector; and the
-alerts of the dashboard (antibody suspicion, warnings on recent treatments).
+"""How long it lasts here: wear-off in the clinic's own records, by area, product and injector; and the alerts of
+the dashboard (antibody suspicion, warnings on recent treatments).
 
-Observed wear-off of a treatment is the number of days until the first score back at the area's untreated grade
-(:func:`wearoff.plan.history.baseline_severity`), counting the scores after the first ``REVIEW_DAYS`` days (an
-early score at baseline means no response, not wear-off) up to and including the day of the area's next
-treatment (the clinician's pre-treatment score). Treatments re-treated before such a score are not observed: the
-medians describe the treatments that were, and are shown with both counts. The survival analysis of the records
-(interval-censored) is the analytics engine's job.
+Each treatment's wear-off is interval-censored between the last clinician score with effect and the first back at
+the area's untreated grade (:func:`wearoff.analytics.treatment_durations`, the rule ``wearoff analytics`` uses);
+medians and quartiles are Turnbull estimates (:class:`wearoff.survival.TurnbullNPMLE`), so treatments re-treated
+before they wore off count as censored instead of biasing the medians short.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
+from wearoff.analytics import treatment_durations
 from wearoff.catalog import load_catalog
 from wearoff.plan.guards import Flag, antibody_suspicion, check_treatment
 from wearoff.plan.history import baseline_severity
 from wearoff.records import repository
-from wearoff.records.values import AssessmentRecord, PatientHistory, TreatmentRecord
+from wearoff.survival import TurnbullNPMLE
 from wearoff.web.actor import Actor
 
 NOT_RECORDED = "(not recorded)"
@@ -52,72 +51,32 @@ class ClinicDurations:
     observed: int
 
 
-REVIEW_DAYS = 21
-
-
-def observed_days(treatments: list[TreatmentRecord], scores: list[AssessmentRecord], baseline: int) -> list[int | None]:
-    """Per treatment of one area (date order): the first day after ``REVIEW_DAYS`` with a score at or above the
-    untreated grade, up to the next treatment's day; None when there is none."""
-    ordered = sorted(treatments, key=lambda t: t.date)
-    out: list[int | None] = []
-    for i, t in enumerate(ordered):
-        until = ordered[i + 1].date if i + 1 < len(ordered) else dt.date.max
-        later = sorted(
-            (s for s in scores if t.date < s.date <= until and (s.date - t.date).days > REVIEW_DAYS),
-            key=lambda s: s.date,
-        )
-        out.append(next(((s.date - t.date).days for s in later if s.severity >= baseline), None))
-    return out
-
-
-def _observations(histories: list[PatientHistory]) -> list[tuple[TreatmentRecord, int | None]]:
-    out: list[tuple[TreatmentRecord, int | None]] = []
-    for h in histories:
-        for area in h.areas.values():
-            if not area.treatments:
-                continue
-            baseline = baseline_severity(area.assessments, area.treatments)
-            if baseline is None:
-                out += [(t, None) for t in area.treatments]
-                continue
-            ordered = sorted(area.treatments, key=lambda t: t.date)
-            out += list(zip(ordered, observed_days(ordered, area.assessments, baseline), strict=True))
-    return out
-
-
-def _rows(groups: dict[str, list[int | None]], labels: dict[str, str]) -> list[DurationRow]:
+def _rows(table: pd.DataFrame, column: str, labels: dict[str, str]) -> list[DurationRow]:
     rows = []
-    for key, values in groups.items():
-        seen = sorted(d for d in values if d is not None)
-        if len(seen) >= 2:
-            q = statistics.quantiles(seen, n=4, method="inclusive")
-            q25, median, q75 = q[0], q[1], q[2]
-        else:
-            q25 = median = q75 = float(seen[0]) if seen else None
-        rows.append(DurationRow(key, labels.get(key, key), len(values), len(seen), median, q25, q75))
+    for key, part in table.groupby(column, sort=False):
+        observed = int(np.isfinite(part["upper"]).sum())
+        q25 = median = q75 = None
+        if observed:
+            fit = TurnbullNPMLE().fit(part["lower"].to_numpy(), part["upper"].to_numpy())
+            q25, median, q75 = (fit.percentile(p) for p in (0.75, 0.5, 0.25))
+            q25, median, q75 = (v if np.isfinite(v) else None for v in (q25, median, q75))
+        rows.append(DurationRow(str(key), labels.get(str(key), str(key)), len(part), observed, median, q25, q75))
     return sorted(rows, key=lambda r: (-r.treatments, r.label))
 
 
 def durations(session: Session, actor: Actor) -> ClinicDurations:
-    """Observed wear-off of the clinic's treatments by area, product and injector (see the module docstring)."""
+    """Wear-off of the clinic's treatments by area, product and injector (see the module docstring)."""
     actor.require("clinical.read")
-    histories = repository.clinic_histories(session, actor.clinic)
-    observations = _observations(histories)
     catalog = load_catalog()
-    by_area: dict[str, list[int | None]] = defaultdict(list)
-    by_product: dict[str, list[int | None]] = defaultdict(list)
-    by_injector: dict[str, list[int | None]] = defaultdict(list)
-    for t, back in observations:
-        by_area[t.area].append(back)
-        by_product[t.product].append(back)
-        by_injector[t.injector or NOT_RECORDED].append(back)
+    found = treatment_durations(repository.clinic_histories(session, actor.clinic), catalog)
+    table = found.table.assign(injector=found.table["injector"].fillna(NOT_RECORDED))
     area_labels = {code: a.label for code, a in catalog.areas.items()}
     return ClinicDurations(
-        _rows(by_area, area_labels),
-        _rows(by_product, {}),
-        _rows(by_injector, {}),
-        len(observations),
-        sum(1 for _, b in observations if b is not None),
+        _rows(table, "area", area_labels),
+        _rows(table, "product", {}),
+        _rows(table, "injector", {}),
+        len(table),
+        int(np.isfinite(table["upper"]).sum()),
     )
 
 

@@ -139,7 +139,7 @@
           tooltip: { callbacks: { afterBody: function (items) { return "observed: " + data.observed[items[0].dataIndex]; } } }
         },
         scales: {
-          x: { beginAtZero: true, grid: { color: GRID }, ticks: { color: MUTED }, title: { display: true, text: "days to back at baseline (observed)", color: MUTED } },
+          x: { beginAtZero: true, grid: { color: GRID }, ticks: { color: MUTED }, title: { display: true, text: "days to back at baseline (Turnbull estimate)", color: MUTED } },
           y: { type: "category", labels: data.labels, grid: { display: false }, ticks: { color: INK } }
         }
       }
