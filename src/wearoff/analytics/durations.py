@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from wearoff.catalog import Catalog, load_catalog
-from wearoff.plan.history import CONDITIONING_WINDOW_DAYS, baseline_severity
+from wearoff.plan.history import baseline_severity, regular_treatments
 from wearoff.records.values import AssessmentRecord, PatientHistory, TreatmentRecord
 
 __all__ = ["COLUMNS", "Durations", "treatment_durations", "wear_off_interval"]
@@ -158,9 +158,7 @@ def _area_rows(
                 "sex": patient.sex,
                 "activity": patient.activity,
                 "injector": t.injector or "unrecorded",
-                "prior_treatments": sum(
-                    1 for e in treatments[:i] if (t.date - e.date).days <= CONDITIONING_WINDOW_DAYS
-                ),
+                "prior_treatments": regular_treatments(treatments[:i], t.date),
                 "baseline": grade,
                 "n_followup": len(window),
                 "lower": lower,

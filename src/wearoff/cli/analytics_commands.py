@@ -52,7 +52,9 @@ def _fit_errors() -> Iterator[None]:
 
 
 def _is_records_folder(path: Path) -> bool:
-    return path.is_dir() and (path / "treatments.csv").exists()
+    from wearoff.records.csv_io import TREATMENTS
+
+    return path.is_dir() and (path / TREATMENTS).exists()
 
 
 def _fit_table(model: Any, title: str) -> Table:

@@ -54,6 +54,12 @@ def baseline_severity(area_scores: list[AssessmentRecord], treatments: list[Trea
     return grade if grade >= 1 else None
 
 
+def regular_treatments(earlier: list[TreatmentRecord], on: date) -> int:
+    """How many of an area's earlier treatments count as regular treatments on ``on`` (conditioning): those within
+    :data:`CONDITIONING_WINDOW_DAYS`."""
+    return sum(1 for e in earlier if (on - e.date).days <= CONDITIONING_WINDOW_DAYS)
+
+
 def courses_as_of(history: PatientHistory, as_of: date, *, with_history: bool = True) -> list[AreaCourse]:
     """For each area the patient had treated on or before ``as_of``: the latest treatment and the history.
 
@@ -76,7 +82,7 @@ def courses_as_of(history: PatientHistory, as_of: date, *, with_history: bool = 
     for area, area_treatments in by_area.items():
         grade = baseline_severity(scores_by_area[area], area_treatments)
         for i, t in enumerate(area_treatments):
-            regular = sum(1 for e in area_treatments[:i] if (t.date - e.date).days <= CONDITIONING_WINDOW_DAYS)
+            regular = regular_treatments(area_treatments[:i], t.date)
             model_t = Treatment(
                 t.product,
                 area,

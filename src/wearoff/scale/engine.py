@@ -52,7 +52,7 @@ from wearoff.scale.partition import (
     sums_only,
 )
 from wearoff.survival import IntervalAFT
-from wearoff.survival.aft import error_sd, start_from_sums
+from wearoff.survival.aft import grouped_start, start_from_sums
 
 __all__ = ["DaskIntervalAFT"]
 
@@ -217,9 +217,7 @@ class DaskIntervalAFT(IntervalAFT):
         self.n_groups_ = None
         if group_col is not None:
             grouped = _DaskGroupedEvaluator(client, prepared, family, self.n_nodes)
-            total_sd = math.exp(theta[-1]) * error_sd(self.family.name)
-            start = np.concatenate([theta[:-1], [theta[-1] + 0.5 * math.log(0.7), math.log(math.sqrt(0.3) * total_sd)]])
-            res, objective, converged = self._minimize(grouped, start, n)
+            res, objective, converged = self._minimize(grouped, grouped_start(theta, self.family.name), n)
             theta = res.x
             sums = objective.at(theta)
             n_iter += res.nit

@@ -157,6 +157,21 @@ def error_sd(family: str) -> float:
     return _MOMENTS.get(family, (0.0, 1.0))[1]
 
 
+GROUP_SHARE_START = 0.3
+"""The share of the residual variance a random-intercept fit starts by giving the groups (the rest stays within
+groups); a neutral start, not an estimate: the fit moves it."""
+
+
+def grouped_start(theta: np.ndarray, family: str) -> np.ndarray:
+    """Starting values of a random-intercept fit from the fixed-effect fit ``theta``: the residual variance split
+    :data:`GROUP_SHARE_START` between groups and the rest within, as (log error scale, log group sd)."""
+    total_sd = math.exp(theta[-1]) * error_sd(family)
+    return np.append(
+        theta[:-1],
+        [theta[-1] + 0.5 * math.log(1.0 - GROUP_SHARE_START), math.log(math.sqrt(GROUP_SHARE_START) * total_sd)],
+    )
+
+
 class IntervalAFT:
     r"""Weibull, log-logistic or log-normal AFT model for interval-censored durations, with an optional random
     intercept.
@@ -298,11 +313,7 @@ class IntervalAFT:
             del chunks
             times = prepare_times(lower, upper)
             evaluator = _GroupedEvaluator(Z.full(), times, groups, n_groups, self.family, self.n_nodes)
-            sd_eps = _MOMENTS.get(self.family.name, (0.0, 1.0))[1]
-            total_sd = math.exp(theta[-1]) * sd_eps
-            # start: 30 % of the residual variance between groups, 70 % within
-            start = np.append(theta[:-1], [theta[-1] + 0.5 * math.log(0.7), math.log(math.sqrt(0.3) * total_sd)])
-            res, objective, converged = self._minimize(evaluator, start, n)
+            res, objective, converged = self._minimize(evaluator, grouped_start(theta, self.family.name), n)
             theta = res.x
             sums = objective.at(theta)
             n_iter += res.nit

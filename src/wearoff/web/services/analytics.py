@@ -24,8 +24,6 @@ from wearoff.records import repository
 from wearoff.survival import TurnbullNPMLE
 from wearoff.web.actor import Actor
 
-NOT_RECORDED = "(not recorded)"
-
 
 @dataclass(frozen=True)
 class DurationRow:
@@ -69,7 +67,7 @@ def durations(session: Session, actor: Actor) -> ClinicDurations:
     actor.require("clinical.read")
     catalog = load_catalog()
     found = treatment_durations(repository.clinic_histories(session, actor.clinic), catalog)
-    table = found.table.assign(injector=found.table["injector"].fillna(NOT_RECORDED))
+    table = found.table
     area_labels = {code: a.label for code, a in catalog.areas.items()}
     return ClinicDurations(
         _rows(table, "area", area_labels),
