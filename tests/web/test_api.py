@@ -8,10 +8,10 @@ import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from wearoff.records.db import make_engine, session_scope
-from wearoff.records.models import Assessment, AuditLog, Injection, Patient
+from wearoff.records.models import ApiToken, Assessment, AuditLog, Injection, Patient, User
 
 from .conftest import (
     PASSWORD,
@@ -75,6 +75,28 @@ def test_requests_without_a_valid_token_are_refused_with_401(api: TestClient, wo
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert response.json()["detail"]
+
+
+def test_a_revoked_token_and_the_token_of_a_deactivated_user_are_refused(api: TestClient, world: World) -> None:
+    revoked, deactivated = fresh_member(world, "injector"), fresh_member(world, "injector")
+    for member in (revoked, deactivated):
+        assert api.get("/api/v1/me", headers=auth(member)).status_code == 200
+    engine = make_engine(world.database_url)
+    try:
+        with session_scope(engine) as session:
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.user_id == select(User.id).where(User.username == revoked.username).scalar_subquery())
+                .values(revoked=True)
+            )
+            session.execute(update(User).where(User.username == deactivated.username).values(active=False))
+    finally:
+        engine.dispose()
+    for member in (revoked, deactivated):
+        response = api.get("/api/v1/me", headers=auth(member))
+        assert response.status_code == 401
+        assert "revoked" in response.json()["detail"]
+    assert api.get("/api/v1/me", headers=auth(world.injector)).status_code == 200
 
 
 def test_wrong_password_is_401_and_the_sixth_attempt_is_throttled_with_429(api: TestClient, world: World) -> None:

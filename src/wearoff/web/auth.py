@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from wearoff.records.db import session_scope
 from wearoff.web import security
 from wearoff.web.actor import Actor
 from wearoff.web.database import engine_of, get_session
@@ -35,8 +34,8 @@ async def api_actor(
     indexed row) runs on the event loop: a hop to a worker thread and back costs more than the query."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticatedError("send an API token: Authorization: Bearer <token>")
-    with session_scope(engine_of(request)) as session:
-        return users.actor_for(users.user_for_token(session, credentials.credentials))
+    with engine_of(request).connect() as connection:
+        return users.actor_for_token(connection, credentials.credentials)
 
 
 class LoginRequiredError(Exception):
