@@ -27,7 +27,14 @@ def test_analytics_writes_an_html_report_with_its_figures(clinic: Path, tmp_path
     result = runner.invoke(app, ["analytics", "--records", str(clinic), "-o", str(out)])
     assert result.exit_code == 0, result.output
     html = (out / "analytics.html").read_text()
-    for text in ("Time to wear-off", "lognormal", "time ratio", "weak evidence", "right-censored", "model median"):
+    for text in (
+        "Time to wear-off",
+        "lognormal",
+        "time ratio",
+        "weak evidence",
+        "right-censored",
+        "observed like the clinic",
+    ):
         assert text in html
     assert "http://" not in html and "https://" not in html  # no CDN
     for png in ("curves_area.png", "curves_product.png", "effects.png", "comparison.png"):

@@ -81,12 +81,15 @@ class Durations:
     """The interval-censored durations of a clinic and what was left out.
 
     ``table`` has one row per usable treatment (:data:`COLUMNS`); ``excluded`` counts treatments left out by reason
-    (``no_followup``, ``patient_only``, ``no_baseline``); ``n_treatments`` is every treatment seen.
+    (``no_followup``, ``patient_only``, ``no_baseline``); ``n_treatments`` is every treatment seen;
+    ``followup_days`` gives, per treatment id of the table, the days after it of the clinician scores its interval
+    was read from (what a predictive check needs to observe the model as the clinic observed its patients).
     """
 
     table: pd.DataFrame
     excluded: dict[str, int] = field(default_factory=dict)
     n_treatments: int = 0
+    followup_days: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def n_excluded(self) -> int:
@@ -121,6 +124,7 @@ def _area_rows(
     catalog: Catalog,
     excluded: dict[str, int],
     censor_at_retreatment: bool,
+    followup_days: dict[str, tuple[float, ...]],
 ) -> list[dict]:
     rows: list[dict] = []
     grade = baseline_severity(scores, treatments)
@@ -138,6 +142,7 @@ def _area_rows(
             continue
         days = [float((a.date - t.date).days) for a in window]
         lower, upper = wear_off_interval(days, [a.severity for a in window], grade)
+        followup_days[t.treatment_id] = tuple(days)
         if censor_at_retreatment and math.isinf(upper) and following is not None:
             lower = max(lower, float((following - t.date).days))
         area = catalog.area(t.area)
@@ -179,6 +184,7 @@ def treatment_durations(
     catalog = catalog or load_catalog()
     excluded = {"no_followup": 0, "patient_only": 0, "no_baseline": 0}
     rows: list[dict] = []
+    followup_days: dict[str, tuple[float, ...]] = {}
     n_treatments = 0
     for history in histories:
         for area in history.areas.values():
@@ -186,10 +192,10 @@ def treatment_durations(
             n_treatments += len(treatments)
             if treatments:
                 rows += _area_rows(history, treatments, list(area.assessments), catalog, excluded,
-                                   censor_at_retreatment)  # fmt: skip
+                                   censor_at_retreatment, followup_days)  # fmt: skip
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     if not table.empty:
         table = table.sort_values(["patient_id", "date", "area", "treatment_id"], ignore_index=True)
     table = table.astype({"lower": float, "upper": float, "units": float, "ona_units": float})
     table["prior_treatments"] = table["prior_treatments"].astype(np.int64)
-    return Durations(table, excluded, n_treatments)
+    return Durations(table, excluded, n_treatments, followup_days)

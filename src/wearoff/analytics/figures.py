@@ -72,21 +72,28 @@ def plot_effects(effects: list[Effect], path: Path) -> Path:
 
 
 def plot_comparison(rows: list[ModelComparison], path: Path) -> Path:
-    """Per area and product: the model's forecast (median, 90 % interval of a patient) against the clinic's
-    median wear-off day with its 95 % bootstrap interval."""
+    """Per area and product: the model's prediction of the clinic's median (its median and 90 % range, observed as
+    the clinic observes) against the clinic's median wear-off day with its 95 % bootstrap interval. A median the
+    follow-up never reached is drawn at the right edge as an arrow head."""
+    finite = [v for r in rows for v in (r.predicted_upper90, r.clinic_upper, r.model_median) if np.isfinite(v)]
+    edge = 1.08 * max(finite, default=300.0)
+
+    def at(value: float) -> float:
+        return value if np.isfinite(value) else edge
+
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.2, 1.0 + 0.45 * len(rows)))
         y = np.arange(len(rows))[::-1]
         for yi, r in zip(y, rows, strict=True):
-            ax.plot([r.model_lower90, r.model_upper90], [yi + 0.12] * 2, color="#B8C0CA", linewidth=5,
-                    solid_capstyle="butt", label="model, 90 % of patients" if yi == y[0] else None)  # fmt: skip
-            ax.plot(r.model_median, yi + 0.12, "|", color=INK, markersize=12, markeredgewidth=2,
-                    label="model median" if yi == y[0] else None)  # fmt: skip
-            upper = r.clinic_upper if np.isfinite(r.clinic_upper) else r.model_upper90
-            ax.plot([r.clinic_lower, upper], [yi - 0.12] * 2, color=PALETTE[1], linewidth=1.8,
+            ax.plot([at(r.predicted_lower90), at(r.predicted_upper90)], [yi + 0.12] * 2, color="#B8C0CA",
+                    linewidth=5, solid_capstyle="butt",
+                    label="model, observed like the clinic (90 %)" if yi == y[0] else None)  # fmt: skip
+            ax.plot(at(r.predicted_median), yi + 0.12, "|", color=INK, markersize=12, markeredgewidth=2,
+                    label="its median" if yi == y[0] else None)  # fmt: skip
+            ax.plot([at(r.clinic_lower), at(r.clinic_upper)], [yi - 0.12] * 2, color=PALETTE[1], linewidth=1.8,
                     label="clinic median (95 %)" if yi == y[0] else None)  # fmt: skip
-            if np.isfinite(r.clinic_median):
-                ax.plot(r.clinic_median, yi - 0.12, "o", color=PALETTE[1], markersize=6)
+            ax.plot(at(r.clinic_median), yi - 0.12, "o" if np.isfinite(r.clinic_median) else ">",
+                    color=PALETTE[1], markersize=6)  # fmt: skip
         ax.set_yticks(y)
         ax.set_yticklabels([f"{r.area}, {r.product} {r.units:g} U (n={r.n})" for r in rows], fontsize=8)
         ax.set_xlabel("wear-off day (back at the pre-treatment severity)")

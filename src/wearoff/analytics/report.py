@@ -12,7 +12,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from wearoff.analytics.durations import treatment_durations
 from wearoff.analytics.figures import plot_comparison, plot_curves, plot_effects
-from wearoff.analytics.summary import FAMILY, MIN_EVENTS, MIN_ROWS, compare_with_model, fit_effects, survival_by
+from wearoff.analytics.summary import (
+    FAMILY,
+    MIN_EVENTS,
+    MIN_ROWS,
+    PREDICTIVE_DRAWS,
+    compare_with_model,
+    fit_effects,
+    survival_by,
+)
 from wearoff.records.values import PatientHistory
 
 __all__ = ["write_report"]
@@ -63,7 +71,7 @@ def write_report(
         curves[column] = {"title": title, "groups": groups, "figure": figure}
     fitted = fit_effects(table)
     effects_png = plot_effects(fitted.effects, folder / "effects.png").name
-    comparisons, too_few = compare_with_model(table, rng=rng)
+    comparisons, too_few = compare_with_model(table, durations.followup_days, rng=rng)
     comparison_png = plot_comparison(comparisons, folder / "comparison.png").name if comparisons else None
     counts = table["censoring"].value_counts()
     model = fitted.model
@@ -95,6 +103,7 @@ def write_report(
             comparison_png=comparison_png,
             min_rows=MIN_ROWS,
             min_events=MIN_EVENTS,
+            draws=PREDICTIVE_DRAWS,
         )
     )
     path = folder / REPORT

@@ -6,18 +6,22 @@ r"""What the analytics report says, computed from a clinic's durations (no drawi
   reported as time ratios :math:`e^{\beta_j}` with 95 % Wald intervals :math:`e^{\beta_j \pm 1.96\,se_j}`.
 * :func:`compare_with_model`: per area and product with enough data, the clinic's Turnbull median with a 95 %
   patient-level bootstrap interval (patients resampled with replacement, so a patient's treatments stay together)
-  against the shipped model's population forecast of the wear-off day at the clinic's typical dose.
+  against what the shipped model predicts that median to be when its patients are scored as the clinic scored its
+  own (:mod:`wearoff.analytics.predictive`); the model's forecast of the wear-off day at the clinic's typical dose
+  is shown beside it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from wearoff.analytics.design import aft_design
+from wearoff.analytics.predictive import predicted_medians
 from wearoff.survival import IntervalAFT, TurnbullNPMLE, turnbull
 
 __all__ = ["CurveGroup", "Effect", "ModelComparison", "compare_with_model", "fit_effects", "survival_by"]
@@ -29,6 +33,8 @@ MIN_ROWS = 20
 """Fewest treatments of an area and product for a comparison with the model."""
 MIN_EVENTS = 10
 """Fewest observed returns (finite upper bound) for a comparison with the model."""
+PREDICTIVE_DRAWS = 100
+"""Draws of the model observed like the clinic, per area and product (a 90 % range from 100 draws)."""
 WEAK_COVARIATES = {"activity_low", "activity_high", "prior_treatments"}
 """Effects the published evidence says little about (exercise, conditioning): always flagged as weak evidence."""
 
@@ -125,7 +131,9 @@ def fit_effects(table: pd.DataFrame) -> FittedEffects:
 
 @dataclass
 class ModelComparison:
-    """The clinic's median wear-off day for one area and product against the model's forecast."""
+    """The clinic's median wear-off day for one area and product against the model's prediction of it
+    (``predicted_*``: median and 90 % range of :func:`~wearoff.analytics.predictive.predicted_medians`), with the
+    model's forecast for a patient of the clinic's typical dose (``model_*``)."""
 
     area: str
     product: str
@@ -138,6 +146,9 @@ class ModelComparison:
     clinic_median: float
     clinic_lower: float
     clinic_upper: float
+    predicted_median: float
+    predicted_lower90: float
+    predicted_upper90: float
     model_median: float
     model_lower90: float
     model_upper90: float
@@ -168,17 +179,26 @@ def _bootstrap_median(rows: pd.DataFrame, rng: np.random.Generator, n_boot: int)
 
 
 def compare_with_model(
-    table: pd.DataFrame, rng: np.random.Generator | int = 0, n_boot: int = 100
+    table: pd.DataFrame,
+    followup_days: Mapping[str, Sequence[float]],
+    rng: np.random.Generator | int = 0,
+    n_boot: int = 100,
+    n_draws: int = PREDICTIVE_DRAWS,
 ) -> tuple[list[ModelComparison], list[tuple[str, str, int, int]]]:
     """Comparisons for every area and product with enough data, and ``(area, product, n, returns)`` of the rest.
 
-    The model is asked about the clinic's typical treatment: the median units and the commoner sex of the group
-    (moderate activity, a first treatment), as :func:`wearoff.model.forecast.forecast` gives it to any caller.
+    The verdict is the predictive check's: "shorter" ("longer") when the clinic's median lies below the 5th
+    (above the 95th) percentile of the model's ``n_draws`` predicted medians. The model's forecast beside it is
+    for the clinic's typical treatment: the median units and the commoner sex of the group (moderate activity, a
+    first treatment), as :func:`wearoff.model.forecast.forecast` gives it to any caller.
     """
+    from wearoff.catalog import load_catalog
     from wearoff.model.forecast import forecast
+    from wearoff.model.parameters import load_parameters
     from wearoff.model.treatment import Treatment
 
     rng = np.random.default_rng(rng)
+    params, catalog = load_parameters(), load_catalog()
     done, too_few = [], []
     for (area, product), rows in table.groupby(["area", "product"], sort=True):
         n_events = int(np.isfinite(rows["upper"]).sum())
@@ -190,17 +210,15 @@ def compare_with_model(
         wear_off = forecast(Treatment(str(product), str(area), units, sex=sex)).wear_off_day  # type: ignore[arg-type]
         median = _median(rows)
         lower, upper = _bootstrap_median(rows, rng, n_boot)
-        if upper < wear_off.median:
-            verdict = "shorter"
-        elif lower > wear_off.median:
-            verdict = "longer"
-        else:
-            verdict = "consistent"
+        predicted = predicted_medians(rows, followup_days, params, catalog, rng, n_draws)
+        low, mid, high = np.quantile(predicted, [0.05, 0.5, 0.95], method="inverted_cdf")
+        verdict = "shorter" if median < low else "longer" if median > high else "consistent"
         right, _ = _censoring_shares(rows)
         done.append(
             ModelComparison(
                 str(area), str(product), len(rows), rows["patient_id"].nunique(), n_events, right, units, sex,
-                median, lower, upper, wear_off.median, wear_off.lower90, wear_off.upper90, verdict,
+                median, lower, upper, float(mid), float(low), float(high),
+                wear_off.median, wear_off.lower90, wear_off.upper90, verdict,
             )
         )  # fmt: skip
     return done, too_few

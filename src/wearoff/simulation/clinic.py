@@ -22,13 +22,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-from scipy.special import expit
 
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model import curve
 from wearoff.model.cohort import treatment_terms
 from wearoff.model.parameters import Parameters, load_parameters
 from wearoff.model.personal import duration_spreads
+from wearoff.model.ratings import rated_severity
 from wearoff.model.treatment import Treatment, covariates_for
 from wearoff.records.values import AreaHistory, AssessmentRecord, PatientHistory, PatientInfo, TreatmentRecord
 
@@ -44,6 +44,8 @@ ACTIVITY_SHARES = {"low": 0.25, "moderate": 0.5, "high": 0.25}
 DOSE_STEPS = (0.75, 1.0, 1.0, 1.25, 1.5)
 MALE_DOSE_FACTOR = 1.6
 START = date(2023, 1, 2)
+FIXED_SCHEDULE_SHARE = 0.5
+"""Patients re-booked at a fixed 12-14 weeks; the others come back when they see the effect gone."""
 
 
 @dataclass
@@ -60,14 +62,6 @@ def _choice(rng: np.random.Generator, shares: dict[str, float]) -> str:
     keys = list(shares)
     p = np.array([shares[k] for k in keys])
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
-
-
-def _rated_severity(rng: np.random.Generator, improvement: float, baseline: int, rater: str, params: Parameters) -> int:
-    """Draw a rater's score of severity given the true improvement in grades (the cohort's rater model)."""
-    sd = math.exp(params[f"log_{rater}_sd"])
-    optimism = float(expit(params[f"logit_{rater}_optimism"]))
-    scored = improvement + rng.normal(0.0, sd) + (1.0 if rng.random() < optimism else 0.0)
-    return int(min(3, max(0, baseline - math.floor(scored + 0.5))))
 
 
 def simulate_clinic(
@@ -98,7 +92,7 @@ def simulate_clinic(
         z_e, z_b = rng.normal(), rng.normal()
         product = _choice(rng, PRODUCT_SHARES)
         potency = catalog.product(product).ona_units_per_unit.value
-        fixed_schedule = rng.random() < 0.5
+        fixed_schedule = rng.random() < FIXED_SCHEDULE_SHARE
         areas = [a for a, chance in AREA_CHANCES.items() if rng.random() < chance] or ["glabellar"]
         for area in areas:
             ref = catalog.area(area).reference_units.value * (MALE_DOSE_FACTOR if sex == "male" else 1.0)
@@ -149,7 +143,7 @@ def simulate_clinic(
                             "patient_id": pid,
                             "area": area,
                             "date": day.isoformat(),
-                            "severity": _rated_severity(rng, 0.0, baseline, "inv", params),
+                            "severity": int(rated_severity(rng, 0.0, baseline, "inv", params)),
                             "rater": "clinician",
                         }
                     )
@@ -161,7 +155,7 @@ def simulate_clinic(
                             "patient_id": pid,
                             "area": area,
                             "date": (day + timedelta(days=d)).isoformat(),
-                            "severity": _rated_severity(rng, improvement(d), baseline, "inv", params),
+                            "severity": int(rated_severity(rng, improvement(d), baseline, "inv", params)),
                             "rater": "clinician",
                         }
                     )
@@ -173,7 +167,7 @@ def simulate_clinic(
                                 "patient_id": pid,
                                 "area": area,
                                 "date": (day + timedelta(days=d)).isoformat(),
-                                "severity": _rated_severity(rng, improvement(d), baseline, "subj", params),
+                                "severity": int(rated_severity(rng, improvement(d), baseline, "subj", params)),
                                 "rater": "patient",
                             }
                         )
@@ -185,7 +179,7 @@ def simulate_clinic(
                             "patient_id": pid,
                             "area": area,
                             "date": next_day.isoformat(),
-                            "severity": _rated_severity(rng, improvement(gap), baseline, "inv", params),
+                            "severity": int(rated_severity(rng, improvement(gap), baseline, "inv", params)),
                             "rater": "clinician",
                         }
                     )
