@@ -72,6 +72,17 @@ def test_every_interval_contains_its_median_and_curves_are_bounded(t: Treatment)
 
 
 @FAST
+@given(t=treatments, grade=st.sampled_from([2, 3]))
+def test_the_effect_band_does_not_depend_on_the_untreated_grade(t: Treatment, grade: int) -> None:
+    """The effect (share of the pull removed) is the same whatever the grade: the band of the trial mix of grades
+    is the band of any one grade."""
+    mixed = forecast(replace(t, baseline_severity=None), PARAMS).curve
+    known = forecast(replace(t, baseline_severity=grade), PARAMS).curve
+    for name in ("lower90", "median", "upper90"):
+        np.testing.assert_allclose(getattr(mixed, name), getattr(known, name), atol=1e-9)
+
+
+@FAST
 @given(
     peak=st.floats(0.0, 1.0),
     tau=st.floats(20.0, 400.0),

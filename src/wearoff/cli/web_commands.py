@@ -61,7 +61,8 @@ def serve_command(
         bool, typer.Option("--demo", help="Seed a fresh demo clinic (build/demo.db) and serve it.")
     ] = False,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes (one per core serves the most requests).")
+        int,
+        typer.Option(min=1, max=64, help="Worker processes: about two per core (a connection stays with one process)."),
     ] = 1,
 ) -> None:
     """Serve the clinic web app and the REST API (/api/v1, docs at /api/docs)."""
@@ -73,6 +74,7 @@ def serve_command(
     from wearoff.records import db
     from wearoff.records.errors import RecordsError
     from wearoff.web import WebSettings, create_app
+    from wearoff.web.app import freeze_long_lived
     from wearoff.web.settings import ENV_SECRET
 
     if demo:
@@ -89,7 +91,8 @@ def serve_command(
         engine.dispose()
     console.print(f"wearoff at http://{host}:{port}  (Ctrl-C to stop)")
     if workers == 1:
-        uvicorn.run(create_app(WebSettings(database_url=url)), host=host, port=port, log_level="warning")
+        app = freeze_long_lived(create_app(WebSettings(database_url=url)))
+        uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     # worker processes build their app from the environment; they must share the session signing key
     os.environ[db.ENV_URL] = url

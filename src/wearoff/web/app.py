@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -125,4 +126,13 @@ def app_from_environment() -> FastAPI:
     factory each worker process of ``wearoff serve --workers N`` builds its app with."""
     from wearoff.records.db import database_url
 
-    return create_app(WebSettings(database_url=database_url()))
+    return freeze_long_lived(create_app(WebSettings(database_url=database_url())))
+
+
+def freeze_long_lived(app: FastAPI) -> FastAPI:
+    """Move every object alive now (the app, the libraries: about 250,000) out of the garbage collector's reach
+    for the life of a serving process, and return the app. They live as long as the process anyway; unfrozen, a
+    full collection walks them all and pauses whatever request is running for about 130 ms."""
+    gc.collect()
+    gc.freeze()
+    return app

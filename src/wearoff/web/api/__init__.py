@@ -24,12 +24,13 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX, responses=ERRORS)
+    # routes are matched in order: the forecasts, asked most often, come first (no two routers share a path)
     for module in (
+        forecasts,
         auth,
         patients,
         treatments,
         assessments,
-        forecasts,
         appointments,
         analytics,
         exchange,

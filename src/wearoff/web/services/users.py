@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from wearoff.records.models import ROLES, ApiToken, Clinic, LoginAttempt, User, utcnow
@@ -207,6 +207,15 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
 NEW_TOKEN = "create a new one (POST /api/v1/auth/token, or the account page)"
 
 
+TOKEN_OWNER = (
+    select(User.id, User.username, User.display_name, User.role, User.clinic_id, Clinic.name)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .join(Clinic, Clinic.id == User.clinic_id)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False), User.active.is_(True))
+)
+"""The active owner of an unrevoked token by its digest: built once (every API request runs it)."""
+
+
 def actor_for_token(connection: Connection, token: str) -> Actor:
     """The :class:`Actor` of the active user owning this (unrevoked) token, else :class:`NotAuthenticatedError`.
 
@@ -214,12 +223,7 @@ def actor_for_token(connection: Connection, token: str) -> Actor:
     the ORM's identity map and unit of work would cost more than the query itself."""
     if not token.startswith(security.TOKEN_PREFIX) or len(token) > 200:
         raise NotAuthenticatedError(f"the API token is not valid; {NEW_TOKEN}")
-    row = connection.execute(
-        select(User.id, User.username, User.display_name, User.role, User.clinic_id, Clinic.name)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .join(Clinic, Clinic.id == User.clinic_id)
-        .where(ApiToken.token_hash == security.token_digest(token), ApiToken.revoked.is_(False), User.active.is_(True))
-    ).first()
+    row = connection.execute(TOKEN_OWNER, {"digest": security.token_digest(token)}).first()
     if row is None:
         raise NotAuthenticatedError(f"the API token is not valid or was revoked; {NEW_TOKEN}")
     return Actor(*row)
