@@ -15,11 +15,7 @@ The reference measured in the same run is ``GET /healthz`` at saturation (the HT
 the ratios of the forecast's throughput to it, and of each figure to its target (p99 < 50 ms, >= 300 forecasts a
 second), are printed. The clients run on the same machine and take CPU from the server: the figures are a floor.
 
-Workers default to two per core: uvicorn hands each keep-alive connection to one worker process for good, and with
-one process per core an uneven split of the 100 connections leaves one core queueing while the other idles; with
-two per core the operating system's scheduler evens the load out.
-
-    python benchmarks/web_load.py [--workers 2xcores] [--seconds 15] [--clients 100]
+    python benchmarks/web_load.py [--workers CORES] [--seconds 15] [--clients 100]
 """
 
 from __future__ import annotations
@@ -212,7 +208,7 @@ def _reorder(result: tuple[list[float], int, float]) -> tuple[list[float], float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=CLIENTS)
     args = parser.parse_args()

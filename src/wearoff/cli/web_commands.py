@@ -61,8 +61,7 @@ def serve_command(
         bool, typer.Option("--demo", help="Seed a fresh demo clinic (build/demo.db) and serve it.")
     ] = False,
     workers: Annotated[
-        int,
-        typer.Option(min=1, max=64, help="Worker processes: about two per core (a connection stays with one process)."),
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core serves the most requests).")
     ] = 1,
 ) -> None:
     """Serve the clinic web app and the REST API (/api/v1, docs at /api/docs)."""

@@ -22,6 +22,7 @@ from wearoff.web.headers import SecurityHeaders
 from wearoff.web.pages import page_router
 from wearoff.web.pages.rendering import render_error
 from wearoff.web.services.evidence import EvidenceReport
+from wearoff.web.services.forecasts import AdhocForecasts
 from wearoff.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -75,6 +76,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.adhoc_forecasts = AdhocForecasts()
     app.state.evidence = EvidenceReport(settings.report_dir or _default_report_dir(), settings.evidence_path)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(

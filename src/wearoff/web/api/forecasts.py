@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from wearoff.web.auth import ApiActor, DbSession
 from wearoff.web.schemas.forecasts import (
@@ -33,11 +33,11 @@ def patient_forecast(patient_id: str, actor: ApiActor, session: DbSession, as_of
 
 
 @router.post("/forecast", response_model=ForecastPublic)
-async def adhoc_forecast(body: AdhocForecastCreate, actor: ApiActor) -> ForecastPublic:
+async def adhoc_forecast(body: AdhocForecastCreate, actor: ApiActor, request: Request) -> ForecastPublic:
     """What the model expects of a treatment described by hand (a population forecast)."""
-    # pure computation of a few milliseconds: done on the worker's event loop, as a thread would still hold the
-    # interpreter lock; serve with one worker process per core (wearoff serve --workers N)
-    f = forecasts.adhoc(
+    # arithmetic of a few milliseconds: on the worker's event loop (a thread would still hold the interpreter
+    # lock), together with the forecasts that arrive with it; serve with one worker process per core
+    treatment = forecasts.adhoc_treatment(
         body.product,
         body.area,
         body.units,
@@ -47,7 +47,7 @@ async def adhoc_forecast(body: AdhocForecastCreate, actor: ApiActor) -> Forecast
         age=body.age,
         baseline_severity=body.baseline_severity,
     )
-    return ForecastPublic.model_validate(f)
+    return ForecastPublic.model_validate(await request.app.state.adhoc_forecasts.forecast(treatment))
 
 
 @router.get("/due", response_model=list[DueEntryPublic])
