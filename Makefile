@@ -55,6 +55,7 @@ bench: bench-forecast bench-records bench-web bench-survival bench-scale
 bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/personal_forecasts.py
+	$(BIN)/python benchmarks/personal_intervals.py
 
 bench-records: $(STAMP)
 	$(BIN)/python benchmarks/records_scale.py

@@ -97,9 +97,9 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
     Safeguarded Newton: the step :math:`x - (S(x) - t)/S'(x)`, with
     :math:`S'(x) = -\sum v\,\varphi(z)/\sigma`, is taken when it stays inside the bracket that is known to hold
     the root, and bisection otherwise, so it converges from any start. The bracket starts between the
-    components' own quantiles, is narrowed by one scan of it (:func:`_narrow_bracket`), and the first step is
-    the secant there: about three steps reach :data:`ROOT_TOLERANCE` where a tabulated curve would need hundreds
-    of points.
+    components' own quantiles; in small problems it is narrowed by one scan (:func:`_narrow_bracket`) and the
+    first step is the secant there, otherwise its middle: three to six steps reach :data:`ROOT_TOLERANCE` where a
+    tabulated curve would need hundreds of points.
     """
     first, last = LOG_DAY_GRID[0], LOG_DAY_GRID[-1]
     # the root lies between the components' own quantiles at the same share of their mass: below all of them
@@ -112,7 +112,10 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
     hi = np.clip(np.max(np.where(present, component, -np.inf), axis=(2, 3)), first, last)
     ends = mixture_survival(v, mu, sd, np.stack([np.full(len(v), first), np.full(len(v), last)], axis=1))
     before, after = targets >= ends[:, :1], targets <= ends[:, 1:]
-    lo, hi, x = _narrow_bracket(v, mu, sd, targets, lo, hi)
+    if v.size * targets.shape[1] * SCAN_POINTS <= SCAN_MAX_ELEMENTS:
+        lo, hi, x = _narrow_bracket(v, mu, sd, targets, lo, hi)
+    else:
+        x = 0.5 * (lo + hi)
     x = np.where(before, first, np.where(after, last, x))
     active = ~(before | after)
     for _ in range(ROOT_MAX_STEPS):
@@ -137,6 +140,10 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
 
 SCAN_POINTS = 9
 """Points at which :func:`_narrow_bracket` evaluates the survival inside each bracket (one vectorised pass)."""
+SCAN_MAX_ELEMENTS = 50_000
+"""Largest scan (groups x targets x points x nodes) worth its arithmetic: it saves turns of the Newton loop, which
+cost more than their arithmetic in small problems (one forecast) and less in large ones (a batch of patients with
+their posterior nodes), where the loop starts from the middle of the bracket instead."""
 
 
 def _narrow_bracket(
