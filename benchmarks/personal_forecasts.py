@@ -12,24 +12,43 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 
 from wearoff.plan.records_forecast import forecast_records
+from wearoff.records.values import PatientHistory
 from wearoff.simulation.clinic import START, histories, simulate_clinic
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@dataclass
+class BenchmarkClinic:
+    """A simulated clinic's records, the true wear-off day of every treatment, and the date forecasts are made."""
+
+    records: list[PatientHistory]
+    truth: dict[str, float]
+    as_of: date
+
+
+def benchmark_clinic(description: str) -> BenchmarkClinic:
+    """The clinic of the command line (``--patients``, ``--years``, ``--seed``), forecast 120 days before its end."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     clinic = simulate_clinic(args.patients, args.years, args.seed)
-    truth = {t["treatment_id"]: t["true_wear_off_day"] for t in clinic.truth}
-    records = histories(clinic)
-    as_of = START + timedelta(days=int(365.25 * args.years) - 120)
+    return BenchmarkClinic(
+        histories(clinic),
+        {t["treatment_id"]: t["true_wear_off_day"] for t in clinic.truth},
+        START + timedelta(days=int(365.25 * args.years) - 120),
+    )
+
+
+def main() -> None:
+    bench = benchmark_clinic(__doc__.splitlines()[0])
+    records, truth, as_of = bench.records, bench.truth, bench.as_of
     results = {}
     for label, population_only in (("population", True), ("personal", False)):
         start = time.perf_counter()

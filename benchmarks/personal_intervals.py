@@ -20,13 +20,12 @@ reference measured in the same run.
 
 from __future__ import annotations
 
-import argparse
 import math
-from datetime import timedelta
 
 import numpy as np
 from scipy.optimize import brentq
 
+from personal_forecasts import benchmark_clinic
 from wearoff.analytics import treatment_durations
 from wearoff.model.forecast import forecast_many
 from wearoff.model.parameters import load_parameters
@@ -34,7 +33,6 @@ from wearoff.model.personal import duration_spreads
 from wearoff.model.treatment import Treatment
 from wearoff.plan.records_forecast import forecast_records
 from wearoff.records.values import AreaHistory, PatientHistory
-from wearoff.simulation.clinic import START, histories, simulate_clinic
 from wearoff.survival.families import LogNormal
 
 GRID = np.linspace(-4.0, 4.0, 161)
@@ -70,15 +68,8 @@ def _as_of(records: list[PatientHistory], day) -> list[PatientHistory]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=2000)
-    parser.add_argument("--years", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    clinic = simulate_clinic(args.patients, args.years, args.seed)
-    truth = {t["treatment_id"]: t["true_wear_off_day"] for t in clinic.truth}
-    records = histories(clinic)
-    as_of = START + timedelta(days=int(365.25 * args.years) - 120)
+    bench = benchmark_clinic(__doc__.splitlines()[0])
+    records, truth, as_of = bench.records, bench.truth, bench.as_of
     personal = [r for r in forecast_records(records, as_of) if r.earlier_treatments >= 2]
     population = {r.treatment_id: r for r in forecast_records(records, as_of, population_only=True)}
 
