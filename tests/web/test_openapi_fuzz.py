@@ -1,6 +1,6 @@
-"""Generated requests (schemathesis, from the app's OpenAPI, authenticated with a token, in process): no route
-answers any of them with a server error. Positive and negative (schema-violating) cases, a bounded number per
-route so the run stays short."""
+"""Generated requests (schemathesis, from the app's OpenAPI, authenticated with a token, in process, on SQLite and
+PostgreSQL): no route answers any of them with a server error. Positive and negative (schema-violating) cases, a
+bounded number per route so the run stays short."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis.generation import GenerationMode
 
-from wearoff.records.db import make_engine, session_scope, upgrade
+from wearoff.records.db import make_engine, session_scope
 from wearoff.web import WebSettings, create_app
 from wearoff.web.services import users
 
@@ -20,10 +20,10 @@ EXAMPLES = 20
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
+def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
+    """The app on a fresh database of each backend (SQLite, PostgreSQL), with an admin's token."""
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{folder / 'fuzz.db'}"
-    upgrade(url)
+    url = database_url
     engine = make_engine(url)
     with session_scope(engine) as session:
         user = users.create_user(session, "Fuzz clinic", "fuzz-admin", "fuzz password 1", "admin")
