@@ -90,3 +90,19 @@ def test_bad_input_is_refused_before_it_is_queued() -> None:
     with pytest.raises(InvalidInputError) as refused:
         adhoc_treatment("onabotulinumtoxinA", "eyebrows", 20)
     assert "eyebrows" in refused.value.message
+
+
+def test_a_queue_left_by_an_ended_event_loop_does_not_hold_up_the_next() -> None:
+    batcher = AdhocForecasts()
+    ended = asyncio.new_event_loop()
+    waiting = ended.create_task(batcher.forecast(TREATMENTS[0]))
+    ended.call_soon(ended.stop)  # the forecast is queued, and the loop ends before it computes
+    ended.run_forever()
+    assert not waiting.done()
+    waiting.cancel()
+    ended.close()
+
+    async def ask():
+        return await asyncio.wait_for(batcher.forecast(TREATMENTS[1]), timeout=30)
+
+    assert_same_forecast(asyncio.run(ask()), forecast(TREATMENTS[1]))

@@ -86,10 +86,13 @@ class AdhocForecasts:
 
     def __init__(self) -> None:
         self._queue: list[tuple[Treatment, asyncio.Future[Forecast]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def forecast(self, treatment: Treatment) -> Forecast:
         """The forecast of a validated treatment (see the class docstring)."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop: whatever waited on an ended one went with it
+            self._loop, self._queue = loop, []
         done: asyncio.Future[Forecast] = loop.create_future()
         self._queue.append((treatment, done))
         if len(self._queue) == 1:
