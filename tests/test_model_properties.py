@@ -72,12 +72,13 @@ def test_every_interval_contains_its_median_and_curves_are_bounded(t: Treatment)
 
 
 @FAST
-@given(t=treatments, grade=st.sampled_from([2, 3]))
-def test_the_effect_band_does_not_depend_on_the_untreated_grade(t: Treatment, grade: int) -> None:
+@given(t=treatments, grade=st.sampled_from([1, 2, 3]), severe=st.floats(0.02, 0.98))
+def test_the_effect_band_does_not_depend_on_the_untreated_grade(t: Treatment, grade: int, severe: float) -> None:
     """The effect (share of the pull removed) is the same whatever the grade: the band of the trial mix of grades
-    is the band of any one grade."""
-    mixed = forecast(replace(t, baseline_severity=None), PARAMS).curve
-    known = forecast(replace(t, baseline_severity=grade), PARAMS).curve
+    (any share of severe) is the band of any one grade."""
+    params = PARAMS.with_values({"p_severe": severe})
+    mixed = forecast(replace(t, baseline_severity=None), params).curve
+    known = forecast(replace(t, baseline_severity=grade), params).curve
     for name in ("lower90", "median", "upper90"):
         np.testing.assert_allclose(getattr(mixed, name), getattr(known, name), atol=1e-9)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,8 @@ from sqlalchemy import func, select, update
 
 from wearoff.records.db import make_engine, session_scope
 from wearoff.records.models import ApiToken, Assessment, AuditLog, Injection, Patient, User
+from wearoff.web import security
+from wearoff.web.services import users
 
 from .conftest import (
     PASSWORD,
@@ -79,16 +82,16 @@ def test_requests_without_a_valid_token_are_refused_with_401(api: TestClient, wo
 
 def test_a_revoked_token_and_the_token_of_a_deactivated_user_are_refused(api: TestClient, world: World) -> None:
     revoked, deactivated = fresh_member(world, "injector"), fresh_member(world, "injector")
-    for member in (revoked, deactivated):
-        assert api.get("/api/v1/me", headers=auth(member)).status_code == 200
     engine = make_engine(world.database_url)
     try:
+        with session_scope(engine) as session:  # a second token of the same user, which stays valid
+            owner = session.scalar(select(User).where(User.username == revoked.username))
+            other = auth(replace(revoked, token=users.issue_token(session, owner, "second").token))
+        for headers in (auth(revoked), other, auth(deactivated)):
+            assert api.get("/api/v1/me", headers=headers).status_code == 200
         with session_scope(engine) as session:
-            session.execute(
-                update(ApiToken)
-                .where(ApiToken.user_id == select(User.id).where(User.username == revoked.username).scalar_subquery())
-                .values(revoked=True)
-            )
+            digest = security.token_digest(revoked.token)
+            session.execute(update(ApiToken).where(ApiToken.token_hash == digest).values(revoked=True))
             session.execute(update(User).where(User.username == deactivated.username).values(active=False))
     finally:
         engine.dispose()
@@ -96,6 +99,7 @@ def test_a_revoked_token_and_the_token_of_a_deactivated_user_are_refused(api: Te
         response = api.get("/api/v1/me", headers=auth(member))
         assert response.status_code == 401
         assert "revoked" in response.json()["detail"]
+    assert api.get("/api/v1/me", headers=other).status_code == 200  # only the revoked token is refused
     assert api.get("/api/v1/me", headers=auth(world.injector)).status_code == 200
 
 

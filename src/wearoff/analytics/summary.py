@@ -32,9 +32,10 @@ closed-form marginal median)."""
 MIN_ROWS = 20
 """Fewest treatments of an area and product for a comparison with the model."""
 RELEVANT_RATIO = 1.25
-"""A time ratio that matters to a clinic: a quarter longer or a fifth shorter, about four weeks on the four
-months a glabellar treatment lasts (a choice of the report, not an estimate). An effect whose 95 % interval
-reaches past it on both sides is marked imprecise: the records cannot tell whether it matters."""
+"""A time ratio that matters to a clinic: a quarter longer or a fifth shorter, a month longer or three and a half
+weeks shorter on the four months a glabellar treatment lasts (a choice of the report, not an estimate). An effect
+whose 95 % interval reaches past it on both sides is marked imprecise: the records cannot tell whether it
+matters."""
 MIN_EVENTS = 10
 """Fewest observed returns (finite upper bound) for a comparison with the model."""
 PREDICTIVE_DRAWS = 100

@@ -155,7 +155,8 @@ def _narrow_bracket(
     grid = lo[..., None] + (hi - lo)[..., None] * np.linspace(0.0, 1.0, SCAN_POINTS)  # (A, Q, K)
     z = (mu[:, None, None] - grid[..., None, None]) / sd[:, None, None]
     gap = np.sum(v[:, None, None] * normal_cdf(z), axis=(3, 4)) - targets[..., None]  # decreasing along K
-    k = np.clip(np.argmax(gap <= 0.0, axis=-1), 1, SCAN_POINTS - 1)[..., None]  # first point at or past the root
+    # the first point at or past the root (the last interval if rounding leaves every point short of it)
+    k = np.clip(np.sum(gap > 0.0, axis=-1), 1, SCAN_POINTS - 1)[..., None]
     x0, x1 = np.take_along_axis(grid, k - 1, axis=-1)[..., 0], np.take_along_axis(grid, k, axis=-1)[..., 0]
     g0, g1 = np.take_along_axis(gap, k - 1, axis=-1)[..., 0], np.take_along_axis(gap, k, axis=-1)[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -457,9 +458,9 @@ class Cohorts:
     def effect_quantiles(self, days, q) -> np.ndarray:
         """(A, D, Q) quantiles of the effect (0..1) between patients at each day: the band of a curve.
 
-        Weighted quantiles over the quadrature nodes; nodes carrying less than ``BAND_NODE_FLOOR`` of the weight
-        are left out, nodes that differ only in their untreated grade (the effect does not depend on it) are
-        merged, and the treatment-level effects use coarser rules (:data:`BAND_TAU_NODES`,
+        Weighted quantiles over the quadrature nodes: nodes that differ only in their untreated grade (the effect
+        does not depend on it) are merged, merged nodes carrying less than ``BAND_NODE_FLOOR`` of the weight are
+        left out, and the treatment-level effects use coarser rules (:data:`BAND_TAU_NODES`,
         :data:`BAND_ONSET_NODES`): a picture's band needs no more.
         """
         d = _days(days, self.size)
@@ -469,14 +470,15 @@ class Cohorts:
         out = np.empty((self.size, d.shape[1], q.size))
         for a in range(self.size):
             w_j = (self.mix[a][:, None] * self.weight[a]).ravel()
-            keep = w_j > BAND_NODE_FLOOR * w_j.max()
             onset_mean = np.broadcast_to(self.onset_log_mean[a][:, None], self.peak[a].shape).ravel()
             nodes = np.stack(
                 [self.peak[a].ravel(), self.log_tau_mean[a].ravel(), self.log_tau_sd[a].ravel(), onset_mean], axis=1
-            )[keep]
-            nodes, which = np.unique(nodes, axis=0, return_inverse=True)
-            w_j = np.bincount(which.ravel(), weights=w_j[keep], minlength=len(nodes))
-            peak, log_tau_mean, log_tau_sd, onset_mean = nodes.T
+            )
+            nodes, which = np.unique(nodes, axis=0, return_inverse=True)  # merged first, then the floor
+            w_j = np.bincount(which.ravel(), weights=w_j, minlength=len(nodes))
+            keep = w_j > BAND_NODE_FLOOR * w_j.max()
+            peak, log_tau_mean, log_tau_sd, onset_mean = nodes[keep].T
+            w_j = w_j[keep]
             tau = np.exp(log_tau_mean[:, None] + log_tau_sd[:, None] * z_tau)
             onset = np.exp(onset_mean[:, None] + self.onset_log_sd * z_on)
             e = curve.effect(

@@ -3,7 +3,7 @@ r"""A synthetic clinic: patients, treatments and follow-up scores drawn from the
 Each patient gets the model's random effects (sensitivity :math:`z_E`, duration effect :math:`z_b`, and a
 fresh :math:`\varepsilon` per treatment, :mod:`wearoff.model.personal`), a product, one to three areas and a
 baseline severity per area. Treatments follow one another as clinics book them: half the patients come back at
-a fixed 12-14 weeks, the others when they see the effect gone (a few weeks after wear-off), never sooner than
+a fixed 13-14 weeks, the others when they see the effect gone (a few weeks after wear-off), never sooner than
 the product's label interval. Scores are drawn with the rater model: a clinician's at each treatment and at a
 2-week review (most patients), the patient's own now and then through the follow-up link. The records end with
 the period: nothing is dated after it.
@@ -45,7 +45,9 @@ DOSE_STEPS = (0.75, 1.0, 1.0, 1.25, 1.5)
 MALE_DOSE_FACTOR = 1.6
 START = date(2023, 1, 2)
 FIXED_SCHEDULE_SHARE = 0.5
-"""Patients re-booked at a fixed 12-14 weeks; the others come back when they see the effect gone."""
+"""Patients re-booked on a fixed schedule; the others come back when they see the effect gone."""
+FIXED_SCHEDULE_DAYS = (91, 98)
+"""First and last day of the fixed re-booking (13-14 weeks), drawn evenly between them."""
 
 
 @dataclass
@@ -147,7 +149,12 @@ def simulate_clinic(
                             "rater": "clinician",
                         }
                     )
-                gap = 91 + int(rng.integers(0, 8)) if fixed_schedule else max(90, int(wear_off + rng.integers(7, 42)))
+                first, last = FIXED_SCHEDULE_DAYS
+                gap = (
+                    first + int(rng.integers(0, last - first + 1))
+                    if fixed_schedule
+                    else max(90, int(wear_off + rng.integers(7, 42)))
+                )
                 if rng.random() < 0.8:
                     d = int(rng.integers(12, 17))
                     out.assessments.append(

@@ -208,12 +208,20 @@ NEW_TOKEN = "create a new one (POST /api/v1/auth/token, or the account page)"
 
 
 TOKEN_OWNER = (
-    select(User.id, User.username, User.display_name, User.role, User.clinic_id, Clinic.name)
+    select(
+        User.id.label("user_id"),
+        User.username,
+        User.display_name,
+        User.role,
+        User.clinic_id,
+        Clinic.name.label("clinic"),
+    )
     .join(ApiToken, ApiToken.user_id == User.id)
     .join(Clinic, Clinic.id == User.clinic_id)
     .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False), User.active.is_(True))
 )
-"""The active owner of an unrevoked token by its digest: built once (every API request runs it)."""
+"""The active owner of an unrevoked token by its digest, as the fields of an :class:`Actor`: built once (every API
+request runs it)."""
 
 
 def actor_for_token(connection: Connection, token: str) -> Actor:
@@ -226,7 +234,7 @@ def actor_for_token(connection: Connection, token: str) -> Actor:
     row = connection.execute(TOKEN_OWNER, {"digest": security.token_digest(token)}).first()
     if row is None:
         raise NotAuthenticatedError(f"the API token is not valid or was revoked; {NEW_TOKEN}")
-    return Actor(*row)
+    return Actor(**row._mapping)
 
 
 __all__ = ["ROLE_LABELS", "actor_for", "actor_for_token", "authenticate", "create_user", "issue_token"]
