@@ -57,6 +57,13 @@ def _date(value: dt.date | None, style: str = "short") -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def _date_range(first: dt.date, last: dt.date) -> str:
+    """``12 Oct – 16 Nov 2026``: the year once when both dates share it."""
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {_date(last)}"
+    return f"{_date(first)} – {_date(last)}"
+
+
 def _days(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
@@ -92,6 +99,7 @@ env.filters.update(
     product_label=_product_label,
     brand=_brand,
     date=_date,
+    date_range=_date_range,
     days=_days,
     signed=_signed,
     weeks=_weeks,
