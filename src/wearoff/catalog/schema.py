@@ -100,6 +100,11 @@ class Area(_Strict):
     typical_female_pct: Sourced
     scale: str = ""
 
+    @property
+    def short_label(self) -> str:
+        """The label without its parenthesis: "Lateral canthal lines" for a table or a chart."""
+        return self.label.split(" (")[0]
+
     @model_validator(mode="after")
     def _codes(self) -> Area:
         if self.activity.value not in ("low", "moderate", "high"):

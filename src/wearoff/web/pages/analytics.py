@@ -17,7 +17,7 @@ def analytics_page(request: Request, actor: PageActor, session: DbSession) -> Re
     result = analytics.durations(session, actor)
     shown = [r for r in result.by_area if None not in (r.median_days, r.q25_days, r.q75_days)]
     chart = {
-        "labels": [r.label.split(" (")[0] for r in shown],
+        "labels": [r.label for r in shown],
         "median": [r.median_days for r in shown],
         "q25": [r.q25_days for r in shown],
         "q75": [r.q75_days for r in shown],

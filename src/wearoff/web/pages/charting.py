@@ -121,7 +121,7 @@ async def chart_save(request: Request, patient_id: str, actor: PageActor, sessio
             errors["area"] = errors.pop("")
         context = _form_context(session, actor, patient_id, fields, errors)
         return render(request, "chart.html", context, status_code=422)
-    area = load_catalog().areas[view.area].label.split(" (")[0]
+    area = load_catalog().areas[view.area].short_label
     note = f" with {len(flags)} warning{'s' if len(flags) != 1 else ''}" if flags else ""
     flash(request, f"Charted {view.units:g} U to {area} on {view.date:%d %b %Y}{note}.", "warn" if flags else "ok")
     return redirect(f"/patients/{patient_id}#area-{view.area}")

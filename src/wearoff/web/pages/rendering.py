@@ -34,7 +34,8 @@ def _area_label(code: str) -> str:
 
 
 def _area_short(code: str) -> str:
-    return _area_label(code).split(" (")[0]
+    area = load_catalog().areas.get(code)
+    return area.short_label if area else code
 
 
 def _product_label(code: str) -> str:

@@ -68,7 +68,7 @@ def durations(session: Session, actor: Actor) -> ClinicDurations:
     catalog = load_catalog()
     found = treatment_durations(repository.clinic_histories(session, actor.clinic), catalog)
     table = found.table
-    area_labels = {code: a.label for code, a in catalog.areas.items()}
+    area_labels = {code: a.short_label for code, a in catalog.areas.items()}
     return ClinicDurations(
         _rows(table, "area", area_labels),
         _rows(table, "product", {}),
