@@ -11,8 +11,6 @@ import pytest
 from wearoff.catalog import CatalogError, load_catalog
 from wearoff.catalog.loader import load_catalog_from
 
-ARMS_CSV = Path(__file__).resolve().parents[2] / "shared" / "evidence" / "arms.csv"
-
 REQUIRED_AREAS = {
     "glabellar",
     "forehead",
@@ -44,10 +42,8 @@ typical_female_pct = { value = 87, source = "test fixture" }
 """
 
 
-def _arms_rows() -> list[dict[str, str]]:
-    if not ARMS_CSV.is_file():
-        pytest.skip(f"evidence file not found at {ARMS_CSV}")
-    with ARMS_CSV.open(newline="", encoding="utf-8") as fh:
+def _arms_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -65,9 +61,9 @@ def test_shipped_catalogue_loads() -> None:
     assert catalog.products
 
 
-def test_every_area_and_product_in_the_evidence_is_catalogued() -> None:
+def test_every_area_and_product_in_the_evidence_is_catalogued(evidence_path: Path) -> None:
     catalog = load_catalog()
-    rows = _arms_rows()
+    rows = _arms_rows(evidence_path)
     areas = {row["area"] for row in rows}
     products = {row["product"] for row in rows}
     assert areas - set(catalog.areas) == set()

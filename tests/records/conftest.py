@@ -8,32 +8,16 @@ Start a throwaway server with ``scripts/start-test-postgres.sh`` and export the 
 from __future__ import annotations
 
 import importlib.util
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, func, select
 
+from database_backends import BACKENDS, fresh_database
 from wearoff.records.db import make_engine, migrations_folder, upgrade
 from wearoff.records.models import Base
-
-PG_ENV = "WEAROFF_TEST_POSTGRES_URL"
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not os.environ.get(PG_ENV),
-            reason=f"PostgreSQL backend not configured: set {PG_ENV} (scripts/start-test-postgres.sh starts a "
-            "server and prints it); CI sets it",
-        ),
-    ),
-]
 
 PATIENTS = """\
 patient_id,sex,birth_year,activity
@@ -114,20 +98,8 @@ def _audit_migration() -> ModuleType:
 @pytest.fixture(scope="module", params=BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, never migrated database for this module (per backend), dropped after it."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('records') / 'wearoff.db'}"
-        return
-    base = make_url(os.environ[PG_ENV])
-    name = f"wearoff_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield base.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    with fresh_database(request.param, tmp_path_factory.mktemp("records")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ fresh ids.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,25 +19,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
+from database_backends import BACKENDS, fresh_database
 from wearoff.records.db import make_engine, session_scope, upgrade
 from wearoff.web import WebSettings, create_app
 from wearoff.web.services import users
 
-PG_ENV = "WEAROFF_TEST_POSTGRES_URL"
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not os.environ.get(PG_ENV),
-            reason=f"PostgreSQL backend not configured: set {PG_ENV} (scripts/start-test-postgres.sh)",
-        ),
-    ),
-]
 PASSWORD = "correct horse battery"
 TODAY = dt.date.today()
 
@@ -54,24 +40,9 @@ def new_id(prefix: str = "P") -> str:
 @pytest.fixture(scope="module", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database for this module (per backend), migrated to the latest schema; dropped after it."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'wearoff.db'}"
+    with fresh_database(request.param, tmp_path_factory.mktemp("web")) as url:
         upgrade(url)
         yield url
-        return
-    base = make_url(os.environ[PG_ENV])
-    name = f"wearoff_w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = base.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
