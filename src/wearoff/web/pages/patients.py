@@ -108,7 +108,7 @@ async def record_score(request: Request, patient_id: str, actor: PageActor, sess
         context["score_values"] = fields
         context["score_area"] = fields.get("area", "")
         return render(request, "patient.html", context, status_code=422)
-    flash(request, f"Score {record.severity} recorded for {load_catalog().areas[record.area].label.split(' (')[0]}.")
+    flash(request, f"Score {record.severity} recorded for {load_catalog().areas[record.area].short_label}.")
     return redirect(f"/patients/{patient_id}#area-{record.area}")
 
 

@@ -38,13 +38,6 @@ def _area_short(code: str) -> str:
     return area.short_label if area else code
 
 
-def _product_label(code: str) -> str:
-    product = load_catalog().products.get(code)
-    if product is None or not product.brands:
-        return code
-    return f"{product.brands[0]} ({code})"
-
-
 def _brand(code: str) -> str:
     product = load_catalog().products.get(code)
     return product.brands[0] if product is not None and product.brands else code
@@ -97,7 +90,6 @@ env = templates.env
 env.filters.update(
     area_label=_area_label,
     area_short=_area_short,
-    product_label=_product_label,
     brand=_brand,
     date=_date,
     date_range=_date_range,

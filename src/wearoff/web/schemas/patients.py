@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from wearoff.model.treatment import Activity, Sex
 from wearoff.web.schemas.common import PUBLIC, STRICT_INPUT, Id, text
-
-Sex = Literal["female", "male"]
-Activity = Literal["low", "moderate", "high"]
 
 
 class PatientCreate(BaseModel):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wearoff.model.forecast import Forecast, forecast, forecast_many
+from wearoff.model.forecast import SUMMARY_BATCH, Forecast, forecast, forecast_many
 from wearoff.model.treatment import Treatment, TreatmentError
 from wearoff.plan.patient_plan import AreaPlan, plan_patient
 from wearoff.plan.records_forecast import AreaForecast, forecast_records
@@ -74,8 +74,6 @@ def _forecast_one(treatment: Treatment) -> Forecast:
 
 
 Waiting = tuple[Treatment, "asyncio.Future[Forecast]"]
-MAX_BATCH = 64
-"""Most forecasts computed in one turn of a worker's event loop (64 together cost 0.56 of 64 alone)."""
 
 
 class AdhocForecasts:
@@ -83,11 +81,12 @@ class AdhocForecasts:
 
     A forecast is a few milliseconds of vectorised arithmetic on the event loop. Requests that arrive while the
     loop computes wait in their sockets; when it is free they are read, validated, and queued here in the same
-    turn of the loop, and the next turn forecasts the whole queue with one call of
-    :func:`wearoff.model.forecast.forecast_many` (the one path): under load the arithmetic is shared (8 forecasts
-    together cost 0.7 of 8 alone, 64 cost 0.56; batches of at most :data:`MAX_BATCH`) and a burst waits for one
-    batch rather than a line of forecasts; a lone request is a batch of one. If a batch fails, its forecasts are
-    computed one by one, so an error reaches only the request that caused it. Each event loop has its own queue.
+    turn of the loop, and the next turn forecasts the queue, at most :data:`~wearoff.model.forecast.SUMMARY_BATCH`
+    at a time, with one call of :func:`wearoff.model.forecast.forecast_many` (the one path). Under load the
+    arithmetic is shared (on the load benchmark's treatments, 8 forecasts together cost 0.7 of 8 alone, 64 cost
+    0.56) and a burst waits for one batch rather than a line of forecasts; a lone request is a batch of one. If a
+    batch fails, its forecasts are computed one by one, so an error reaches only the request that caused it. Each
+    event loop has its own queue.
     """
 
     def __init__(self) -> None:
@@ -105,7 +104,7 @@ class AdhocForecasts:
 
     def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         queue = self._queues.get(loop, [])
-        batch, queue[:] = queue[:MAX_BATCH], queue[MAX_BATCH:]
+        batch, queue[:] = queue[:SUMMARY_BATCH], queue[SUMMARY_BATCH:]
         if queue:  # the rest in the next turn of the loop, so one burst does not hold the loop for long
             loop.call_soon(self._run, loop)
         waiting = [(t, f) for t, f in batch if not f.done()]  # a request already cancelled is not computed
@@ -155,7 +154,9 @@ def _fingerprint(session: Session, clinic_id: int) -> tuple:
         .join(Patient, Assessment.patient_id == Patient.id)
         .where(Patient.clinic_id == clinic_id)
     ).one()
-    corrections = session.scalar(select(func.max(Amendment.id)))  # voids and amendments change no count
+    # voids and amendments change no count; the amendments table names no clinic, so any clinic's correction
+    # refreshes every clinic's list (rare, and cheaper than joining each amended table)
+    corrections = session.scalar(select(func.max(Amendment.id)))
     return (*patients, *injections, *scores, corrections)
 
 
@@ -168,7 +169,7 @@ def clinic_forecasts(session: Session, actor: Actor, as_of: dt.date) -> list[Are
     if hit is not None:
         return hit
     histories = repository.clinic_histories(session, actor.clinic)
-    rows = forecast_records(histories, as_of)
+    rows = forecast_records(histories, as_of, workers=1)  # no process pool inside a request
     with _cache_lock:
         for old in [k for k in _cache if k[:2] == key[:2]]:
             del _cache[old]
