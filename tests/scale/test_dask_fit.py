@@ -116,6 +116,14 @@ def test_fit_command_on_a_running_scheduler_matches_the_local_engine(client, dat
         assert dask["params"][name]["coef"] == pytest.approx(row["coef"], rel=RTOL)
 
 
+def test_fit_command_reads_a_data_set_given_as_a_uri(data) -> None:
+    """``--records`` keeps a URI whole (``file:///...`` here; ``s3://bucket/prefix`` goes the same way)."""
+    _, folder = data
+    result = runner.invoke(app, ["fit", "--records", Path(folder).resolve().as_uri(), "--covariates", "x1,x2,x3"])
+    assert result.exit_code == 0, result.output
+    assert "partition(s) in this process" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

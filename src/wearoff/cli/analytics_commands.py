@@ -98,7 +98,7 @@ def _fit_json(model: Any, engine: str, seconds: float, source: str) -> dict[str,
 @app.command("fit")
 def fit_command(
     records: Annotated[
-        Path,
+        str,
         typer.Option(
             "--records",
             help="A partitioned Parquet data set (folder of .parquet files with lower, upper, covariates, optional "
@@ -134,7 +134,7 @@ def fit_command(
     from wearoff.scale import DaskIntervalAFT, connect, open_dataset, parse_scheduler
     from wearoff.survival import IntervalAFT
 
-    source = str(records)
+    source = records  # a string: a Path would fold s3://bucket into s3:/bucket
     is_uri = "://" in source
     if not is_uri and not Path(source).exists():
         fail(f"--records {source}: no such file or folder; give a Parquet data set or a records CSV folder")
@@ -185,7 +185,7 @@ def fit_command(
     console.print(f"rows: {kinds}" + (f"; {model.n_groups_} groups ({group})" if model.n_groups_ else ""))
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(_fit_json(model, engine.value, seconds, str(records)), indent=2))
+        json_out.write_text(json.dumps(_fit_json(model, engine.value, seconds, records), indent=2))
         console.print(f"fit written to {json_out}")
 
 
@@ -215,7 +215,7 @@ def analytics_command(
             fail(f"{len(exc.errors)} problem(s) in {records}; no report written")
         except RecordsError as exc:
             fail(str(exc))
-        source = str(records)
+        source = records  # a string: a Path would fold s3://bucket into s3:/bucket
     else:
         from wearoff.records import db
         from wearoff.records.repository import clinic_histories

@@ -148,6 +148,6 @@ def users_token_command(
     with records_session(url) as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            fail(f"no user {username!r}")
+            fail(f"no user {username!r}; add one with: wearoff users add {username} --role injector")
         issued = users.issue_token(session, user, name)
     console.print(issued.token, highlight=False, soft_wrap=True)

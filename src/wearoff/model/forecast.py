@@ -21,7 +21,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 CURVE_DAYS = np.concatenate(
     [np.arange(0.0, 8.0), [9.0, 11.0, 14.0, 17.0, 21.0, 24.0], np.arange(28.0, 295.0, 7.0), [300.0]]
 )
-"""Days of the effect curve and its band: daily while the effect sets in, weekly once it wears off (55 points)."""
+"""Days of the effect curve and its band: daily while the effect sets in, weekly once it wears off (54 points)."""
 SUMMARY_BATCH = 64
 PEAK_SHARE_NODES = (5, 3)
 """Quadrature rules (duration, onset) of the share rated none/mild at the peak: near the peak the effect hardly

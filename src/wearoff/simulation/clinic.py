@@ -94,6 +94,7 @@ def simulate_clinic(
         z_e, z_b = rng.normal(), rng.normal()
         product = _choice(rng, PRODUCT_SHARES)
         potency = catalog.product(product).ona_units_per_unit.value
+        label_interval = int(catalog.product(product).label_min_interval_days.value)
         fixed_schedule = rng.random() < FIXED_SCHEDULE_SHARE
         areas = [a for a, chance in AREA_CHANCES.items() if rng.random() < chance] or ["glabellar"]
         for area in areas:
@@ -153,7 +154,7 @@ def simulate_clinic(
                 gap = (
                     first + int(rng.integers(0, last - first + 1))
                     if fixed_schedule
-                    else max(90, int(wear_off + rng.integers(7, 42)))
+                    else max(label_interval, int(wear_off + rng.integers(7, 42)))
                 )
                 if rng.random() < 0.8:
                     d = int(rng.integers(12, 17))
