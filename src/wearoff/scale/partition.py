@@ -43,7 +43,8 @@ from wearoff.survival.likelihood import (
     KIND_RIGHT,
     LikelihoodSums,
     PreparedTimes,
-    negative_log_likelihood,
+    nll_prepared,
+    prepare_chunks,
     prepare_times,
     row_kinds,
 )
@@ -97,11 +98,13 @@ class Moments:
 
 @dataclass
 class PreparedPartition:
-    """A partition ready for the likelihood: standardised design, bounds, group codes (times for the quadrature)."""
+    """A partition ready for the likelihood: standardised design, bounds, their prepared blocks (sorted by kind,
+    logs taken: once, not at every evaluation), group codes (times for the quadrature)."""
 
     Z: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    chunks: list[tuple[slice, PreparedTimes]]
     groups: np.ndarray | None
     labels: np.ndarray | None
     times: PreparedTimes | None
@@ -188,7 +191,7 @@ def prepare_partition(part: RawPartition, means: np.ndarray, sds: np.ndarray) ->
         groups = codes.astype(np.intp)
         labels = np.asarray(labels)
         times = prepare_times(part.lower, part.upper)
-    return PreparedPartition(Z, part.lower, part.upper, groups, labels, times)
+    return PreparedPartition(Z, part.lower, part.upper, prepare_chunks(part.lower, part.upper), groups, labels, times)
 
 
 def _representative(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +223,7 @@ def partition_start_sums(part: PreparedPartition) -> tuple[np.ndarray, np.ndarra
 
 def partition_nll(part: PreparedPartition, theta: np.ndarray, family: str | Family) -> LikelihoodSums:
     """Sums over the partition's rows of the negative log-likelihood, gradient and Hessian at ``theta``."""
-    return negative_log_likelihood(theta, part.Z, part.lower, part.upper, get_family(family), order=2)
+    return nll_prepared(theta, part.Z, part.chunks, get_family(family), order=2)
 
 
 def partition_grouped_nll(
