@@ -50,7 +50,7 @@ from wearoff.catalog import Catalog, load_catalog
 from wearoff.plan.history import baseline_severity, regular_treatments
 from wearoff.records.values import AssessmentRecord, PatientHistory, TreatmentRecord
 
-__all__ = ["COLUMNS", "Durations", "treatment_durations", "wear_off_interval"]
+__all__ = ["COLUMNS", "Durations", "observed_intervals", "treatment_durations", "wear_off_interval"]
 
 COLUMNS = (
     "patient_id",
@@ -99,22 +99,63 @@ class Durations:
 def wear_off_interval(days: Iterable[float], severities: Iterable[int], baseline: int) -> tuple[float, float]:
     """``(lower, upper)`` of the wear-off day from follow-up scores (days after the treatment, in time order)
     and the untreated grade; see the module docstring. At least one score is needed."""
-    days = list(days)
-    severities = list(severities)
-    if not days:
+    days = np.asarray(list(days), dtype=float)
+    if days.size == 0:
         raise ValueError("a wear-off interval needs at least one follow-up score")
-    lower = 0.0
-    for day, severity in zip(days, severities, strict=True):
-        if severity >= baseline:
-            return lower, float(day)
-        lower = float(day)
-    return lower, math.inf
+    scores = np.asarray(list(severities))
+    if scores.shape != days.shape:
+        raise ValueError("give one severity per follow-up day")
+    lower, upper = observed_intervals(days[None, :], scores[None, :, None], np.array([float(baseline)]))
+    return float(lower[0, 0]), float(upper[0, 0])
 
 
-def _censoring(lower: float, upper: float) -> str:
-    if math.isinf(upper):
-        return "right"
-    return "left" if lower == 0.0 else "interval"
+def observed_intervals(days: np.ndarray, severities: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lower, upper)`` (K, R) of the wear-off intervals of K treatments in R sets of scores (the module
+    docstring's rule; :func:`wear_off_interval` for one treatment and one set).
+
+    ``days`` (K, V) are each treatment's scoring days in time order, padded with NaN; ``severities`` (K, V, R)
+    the scores of R draws; ``baseline`` (K,) the untreated grades. Upper: the first day scored at baseline or
+    worse (infinite if none); lower: the scoring day before it (0 if it is the first), or the last day scored.
+    """
+    valid = np.isfinite(days)[:, :, None]
+    back = (severities >= baseline[:, None, None]) & valid
+    returned = back.any(axis=1)  # (K, R)
+    first = np.argmax(back, axis=1)  # (K, R): the first score at baseline, where there is one
+    n_valid = valid[:, :, 0].sum(axis=1)  # (K,)
+    rows = np.arange(days.shape[0])[:, None]
+    upper = np.where(returned, days[rows, first], np.inf)
+    before = np.where(returned, first - 1, n_valid[:, None] - 1)
+    lower = np.where(before >= 0, days[rows, np.maximum(before, 0)], 0.0)
+    return lower, upper
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A row's clinician scores (days after the treatment, severities) and the day it was treated again (NaN if
+    not), read into its interval for all rows at once by :func:`observed_intervals`."""
+
+    days: tuple[float, ...]
+    severities: tuple[int, ...]
+    retreated: float
+
+
+def _read_intervals(rows: list[dict], readings: list[_Reading], censor_at_retreatment: bool) -> None:
+    """Fill ``lower``, ``upper`` and ``censoring`` of every row from its reading (one vectorised pass)."""
+    if not rows:
+        return
+    days = np.full((len(rows), max(len(r.days) for r in readings)), np.nan)
+    severities = np.zeros((*days.shape, 1), dtype=np.int64)
+    for k, r in enumerate(readings):
+        days[k, : len(r.days)] = r.days
+        severities[k, : len(r.days), 0] = r.severities
+    lower, upper = observed_intervals(days, severities, np.array([row["baseline"] for row in rows], float))
+    lower, upper = lower[:, 0], upper[:, 0]
+    if censor_at_retreatment:
+        retreated = np.array([r.retreated for r in readings])
+        lower = np.where(np.isinf(upper) & np.isfinite(retreated), np.fmax(lower, retreated), lower)
+    censoring = np.where(np.isinf(upper), "right", np.where(lower == 0.0, "left", "interval"))
+    for row, lo, hi, kind in zip(rows, lower, upper, censoring, strict=True):
+        row["lower"], row["upper"], row["censoring"] = float(lo), float(hi), str(kind)
 
 
 def _area_rows(
@@ -123,8 +164,7 @@ def _area_rows(
     scores: list[AssessmentRecord],
     catalog: Catalog,
     excluded: dict[str, int],
-    censor_at_retreatment: bool,
-    followup_days: dict[str, tuple[float, ...]],
+    readings: list[_Reading],
 ) -> list[dict]:
     rows: list[dict] = []
     grade = baseline_severity(scores, treatments)
@@ -140,11 +180,13 @@ def _area_rows(
             others = [a for a in scores if t.date < a.date and (following is None or a.date <= following)]
             excluded["patient_only" if others else "no_followup"] += 1
             continue
-        days = [float((a.date - t.date).days) for a in window]
-        lower, upper = wear_off_interval(days, [a.severity for a in window], grade)
-        followup_days[t.treatment_id] = tuple(days)
-        if censor_at_retreatment and math.isinf(upper) and following is not None:
-            lower = max(lower, float((following - t.date).days))
+        readings.append(
+            _Reading(
+                tuple(float((a.date - t.date).days) for a in window),
+                tuple(a.severity for a in window),
+                float((following - t.date).days) if following is not None else math.nan,
+            )
+        )
         area = catalog.area(t.area)
         ona = float(t.units) * catalog.product(t.product).ona_units_per_unit.value
         per_side = area.units_are == "per_side"
@@ -166,9 +208,6 @@ def _area_rows(
                 "prior_treatments": regular_treatments(treatments[:i], t.date),
                 "baseline": grade,
                 "n_followup": len(window),
-                "lower": lower,
-                "upper": upper,
-                "censoring": _censoring(lower, upper),
             }
         )
     return rows
@@ -184,15 +223,16 @@ def treatment_durations(
     catalog = catalog or load_catalog()
     excluded = {"no_followup": 0, "patient_only": 0, "no_baseline": 0}
     rows: list[dict] = []
-    followup_days: dict[str, tuple[float, ...]] = {}
+    readings: list[_Reading] = []
     n_treatments = 0
     for history in histories:
         for area in history.areas.values():
             treatments = sorted(area.treatments, key=lambda t: (t.date, t.treatment_id))
             n_treatments += len(treatments)
             if treatments:
-                rows += _area_rows(history, treatments, list(area.assessments), catalog, excluded,
-                                   censor_at_retreatment, followup_days)  # fmt: skip
+                rows += _area_rows(history, treatments, list(area.assessments), catalog, excluded, readings)
+    _read_intervals(rows, readings, censor_at_retreatment)
+    followup_days = {row["treatment_id"]: r.days for row, r in zip(rows, readings, strict=True)}
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     if not table.empty:
         table = table.sort_values(["patient_id", "date", "area", "treatment_id"], ignore_index=True)

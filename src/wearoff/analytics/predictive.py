@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from wearoff.analytics.durations import observed_intervals
 from wearoff.catalog import Catalog
 from wearoff.model import curve
 from wearoff.model.cohort import shared_fields, treatment_terms
@@ -50,28 +51,9 @@ from wearoff.model.parameters import Parameters
 from wearoff.model.personal import duration_spreads
 from wearoff.model.ratings import rated_severity
 from wearoff.model.treatment import Treatment, covariates_for
-from wearoff.survival import TurnbullNPMLE
+from wearoff.survival import turnbull
 
-__all__ = ["drawn_intervals", "observed_intervals", "predicted_medians"]
-
-
-def observed_intervals(days: np.ndarray, severities: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(lower, upper)`` (K, R) of :func:`wearoff.analytics.durations.wear_off_interval`, vectorised.
-
-    ``days`` (K, V) are each treatment's scoring days in time order, padded with NaN; ``severities`` (K, V, R)
-    the scores of R draws; ``baseline`` (K,) the untreated grades. Upper: the first day scored at baseline or
-    worse (infinite if none); lower: the scoring day before it (0 if it is the first), or the last day scored.
-    """
-    valid = np.isfinite(days)[:, :, None]
-    back = (severities >= baseline[:, None, None]) & valid
-    returned = back.any(axis=1)  # (K, R)
-    first = np.argmax(back, axis=1)  # (K, R): the first score at baseline, where there is one
-    n_valid = valid[:, :, 0].sum(axis=1)  # (K,)
-    rows = np.arange(days.shape[0])[:, None]
-    upper = np.where(returned, days[rows, first], np.inf)
-    before = np.where(returned, first - 1, n_valid[:, None] - 1)
-    lower = np.where(before >= 0, days[rows, np.maximum(before, 0)], 0.0)
-    return lower, upper
+__all__ = ["drawn_intervals", "predicted_medians"]
 
 
 def predicted_medians(
@@ -85,7 +67,7 @@ def predicted_medians(
     """(n_draws,) the group's Turnbull median wear-off day in each draw of the model observed like the clinic
     (module docstring). ``rows`` are the group's rows of a durations table; ``followup_days`` its scoring days."""
     lower, upper = drawn_intervals(rows, followup_days, params, catalog, rng, n_draws)
-    return np.array([TurnbullNPMLE().fit(lower[:, r], upper[:, r]).median_survival_time_ for r in range(n_draws)])
+    return np.array([turnbull(lower[:, r], upper[:, r]).percentile(0.5) for r in range(n_draws)])
 
 
 def drawn_intervals(

@@ -162,7 +162,7 @@ class ModelComparison:
 
 
 def _median(rows: pd.DataFrame) -> float:
-    return TurnbullNPMLE().fit(rows["lower"].to_numpy(), rows["upper"].to_numpy()).median_survival_time_
+    return turnbull(rows["lower"].to_numpy(), rows["upper"].to_numpy()).percentile(0.5)
 
 
 def _bootstrap_median(rows: pd.DataFrame, rng: np.random.Generator, n_boot: int) -> tuple[float, float]:
@@ -175,11 +175,7 @@ def _bootstrap_median(rows: pd.DataFrame, rng: np.random.Generator, n_boot: int)
         drawn = np.bincount(rng.integers(0, len(patients), len(patients)), minlength=len(patients))
         weights = drawn[codes].astype(float)
         keep = weights > 0
-        lo, hi = lower[keep], upper[keep]
-        result = turnbull(lo, hi, weights=weights[keep], tol=1e-8)
-        timeline = np.unique(np.concatenate([hi, lo]))
-        hit = np.flatnonzero(result.survival_bounds(timeline)[0] <= 0.5)  # as TurnbullNPMLE.percentile(0.5)
-        medians[b] = timeline[hit[0]] if hit.size else np.inf
+        medians[b] = turnbull(lower[keep], upper[keep], weights=weights[keep]).percentile(0.5)
     ordered = np.sort(medians)
     return float(ordered[int(0.025 * (n_boot - 1))]), float(ordered[int(np.ceil(0.975 * (n_boot - 1)))])
 

@@ -66,6 +66,12 @@ class TurnbullResult:
     n_iter: int
     converged: bool
     closed: str
+    times: np.ndarray  #: every observed bound, sorted: the timeline of the curves and their percentiles
+
+    def percentile(self, p: float) -> float:
+        """First observed time at which the upper curve is at most ``p`` (``inf`` if it never is), as lifelines."""
+        hit = np.flatnonzero(self.survival_bounds(self.times)[0] <= p)
+        return float(self.times[hit[0]]) if hit.size else float("inf")
 
     def survival_bounds(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Upper and lower bounds of the curve at ``times`` (see the module docstring for the two conventions)."""
@@ -378,6 +384,7 @@ def turnbull(
         n_iter=n_iter,
         converged=converged,
         closed=closed,
+        times=np.unique(np.concatenate([lo, hi])),
     )
 
 
@@ -410,9 +417,8 @@ class TurnbullNPMLE:
     def fit(self, lower: object, upper: object, weights: object | None = None) -> TurnbullNPMLE:
         """Fit to interval bounds in days (arrays or Series); returns ``self``."""
         res = turnbull(lower, upper, weights=weights, closed=self.closed, tol=self.tol, max_iter=self.max_iter)
-        lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         self.result_ = res
-        self.timeline_ = np.unique(np.concatenate([hi, lo]))
+        self.timeline_ = res.times
         self.survival_function_ = self.predict(self.timeline_)
         self.cumulative_density_ = 1.0 - self.survival_function_
         self.intervals_ = pd.DataFrame(
@@ -440,6 +446,4 @@ class TurnbullNPMLE:
     def percentile(self, p: float) -> float:
         """First observed time at which the upper curve is at most ``p`` (``inf`` if it never is), as lifelines."""
         self._check_fitted()
-        upper = self.survival_function_.iloc[:, 0].to_numpy()
-        hit = np.flatnonzero(upper <= p)
-        return float(self.timeline_[hit[0]]) if hit.size else float("inf")
+        return self.result_.percentile(p)
