@@ -17,6 +17,8 @@ from wearoff.web.services.patients import patient_row
 from wearoff.web.services.storing import text
 
 MAX_AHEAD_DAYS = 730
+"""Bookings go at most two years ahead: beyond that a date is far more likely a typing slip than a plan (a choice of
+the app, not a clinical rule)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ def book(
         if day < today:
             problems.append(FieldProblem("date", f"{day} is in the past; book today or later"))
         elif (day - today).days > MAX_AHEAD_DAYS:
-            problems.append(FieldProblem("date", f"{day} is more than two years ahead"))
+            latest = today + dt.timedelta(days=MAX_AHEAD_DAYS)
+            problems.append(FieldProblem("date", f"{day} is more than two years ahead; book on or before {latest}"))
     except v.FieldError as exc:
         problems.append(FieldProblem("date", str(exc)))
     try:

@@ -54,7 +54,10 @@ def create(
     }
     report = store(session, actor, assessments=row, today=today)
     if report.assessments_unchanged:
-        raise InvalidInputError.one("date", f"this {rater} score of {text(area)} on {text(date)} is recorded already")
+        raise InvalidInputError.one(
+            "date",
+            f"this {rater} score of {text(area)} on {text(date)} is recorded already; to correct it, void it first",
+        )
     record = AssessmentRecord(
         dt.date.fromisoformat(text(date)),
         text(area),

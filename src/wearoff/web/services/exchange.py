@@ -33,8 +33,16 @@ def export_csv_zip(session: Session, actor: Actor) -> bytes:
     return buffer.getvalue()
 
 
+SHOWN_PROBLEMS = 200
+"""Problems of a refused import listed in the answer (the rest are counted): enough to fix a file in one pass."""
+
+
 def _import_errors(exc: RecordsImportError) -> InvalidInputError:
-    return InvalidInputError([FieldProblem(e.column, str(e)) for e in exc.errors[:200]])
+    problems = [FieldProblem(e.column, str(e)) for e in exc.errors[:SHOWN_PROBLEMS]]
+    if len(exc.errors) > SHOWN_PROBLEMS:
+        more = len(exc.errors) - SHOWN_PROBLEMS
+        problems.append(FieldProblem("", f"and {more} more problem(s) of the same kinds; fix these and import again"))
+    return InvalidInputError(problems)
 
 
 def _report(report: ImportReport) -> dict[str, int]:

@@ -45,7 +45,9 @@ def make_link_token(session: Session, actor: Actor, patient_id: str, secret: str
     if not areas:
         from wearoff.web.errors import InvalidInputError
 
-        raise InvalidInputError.one("", "the patient has no treated area to rate yet")
+        raise InvalidInputError.one(
+            "", "the patient has no treated area to rate yet; chart a treatment first, then send the link"
+        )
     token = URLSafeTimedSerializer(secret, salt=SALT).dumps({"c": actor.clinic_id, "p": patient_id, "a": areas})
     audit.record(session, actor, "create", "followup_link", patient_id, after={"areas": areas})
     return token, areas

@@ -144,8 +144,11 @@ def create(
         "dilution_ml": proposed.dilution_ml,
         "injector": proposed.injector or actor.display_name[:100],
     }
-    if repository.get_patient(session, patient.external_id, actor.clinic) and _exists(session, actor, treatment_id):
-        raise InvalidInputError.one("treatment_id", f"treatment {treatment_id!r} exists already in this clinic")
+    if _exists(session, actor, treatment_id):
+        raise InvalidInputError.one(
+            "treatment_id",
+            f"treatment {treatment_id!r} exists already in this clinic; give another id, or none for a new one",
+        )
     store(session, actor, treatments=row, today=today)
     injection = repository.treatment_row(session, treatment_id, actor.clinic)
     points = v.parse_points(data.points)
