@@ -123,24 +123,13 @@ def _audit_import(session: Session, report: ImportReport, form: str) -> None:
     is the operating-system user, as ``cli:NAME``."""
     import getpass
 
-    from wearoff.records.repository import require_clinic
-    from wearoff.web.services import audit
+    from wearoff.records.audit import record_import
 
-    counts = {
-        "format": form,
-        "source": str(report.folder),
-        "patients_added": report.patients_added,
-        "treatments_added": report.treatments_added,
-        "assessments_added": report.assessments_added,
-    }
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (containers)
         user = "unknown"
-    clinic_id = require_clinic(session, report.clinic).id
-    audit.record(
-        session, None, "import", "records", report.clinic, after=counts, clinic_id=clinic_id, username=f"cli:{user}"
-    )
+    record_import(session, report, form, str(report.folder), f"cli:{user}")
 
 
 @app.command("import")

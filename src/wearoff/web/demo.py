@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from wearoff.records import csv_io, db
+from wearoff.records.audit import record_import
 from wearoff.simulation.clinic import START, simulate_clinic
-from wearoff.web.services import audit, users
+from wearoff.web.services import users
 
 DEMO_CLINIC = "Riverside Aesthetics"
 INJECTORS = ("Dr Amara Rahman", "Dr Jonas Weber", "Nurse Li Okafor")
@@ -90,23 +91,7 @@ def seed_demo(
             folder = demo_records(Path(scratch), patients, years, seed, today or dt.date.today())
             with db.session_scope(engine) as session:
                 report = csv_io.import_folder(session, folder, clinic, today=today)
-                owner = csv_io.require_clinic(session, clinic)
-                audit.record(
-                    session,
-                    None,
-                    "import",
-                    "records",
-                    clinic,
-                    after={
-                        "format": "csv",
-                        "source": "demo seed",
-                        "patients_added": report.patients_added,
-                        "treatments_added": report.treatments_added,
-                        "assessments_added": report.assessments_added,
-                    },
-                    clinic_id=owner.id,
-                    username="demo seed",
-                )
+                record_import(session, report, "csv", "demo seed", "demo seed")
                 logins = []
                 for username, name, role, password in DEMO_USERS:
                     if users.user_exists(session, username):

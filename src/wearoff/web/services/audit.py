@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -10,23 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wearoff.records.models import AuditLog, utcnow
+from wearoff.records.audit import jsonable, write
+from wearoff.records.models import AuditLog
 from wearoff.web.actor import Actor
 
-
-def jsonable(value: Any) -> Any:
-    """``value`` as JSON-ready data: dataclasses and mappings recursively, dates as ISO text."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return value
+__all__ = ["AuditEntry", "entries", "jsonable", "record"]
 
 
 def record(
@@ -41,21 +28,19 @@ def record(
     clinic_id: int | None = None,
     username: str | None = None,
 ) -> AuditLog:
-    """Add one audit row in the caller's transaction (so it is stored exactly when the write is)."""
-    row = AuditLog(
-        at=utcnow(),
+    """Add one audit row for ``actor`` (or, without one, ``clinic_id`` and ``username``) in the caller's
+    transaction (:func:`wearoff.records.audit.write`)."""
+    return write(
+        session,
+        action,
+        entity,
+        entity_id,
         clinic_id=actor.clinic_id if actor else clinic_id,
         user_id=actor.user_id if actor else None,
-        username=(actor.username if actor else username or "anonymous")[:64],
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id)[:100],
-        before=jsonable(before),
-        after=jsonable(after),
+        username=actor.username if actor else username or "anonymous",
+        before=before,
+        after=after,
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 @dataclass(frozen=True)

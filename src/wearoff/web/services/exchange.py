@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from wearoff.records import csv_io, fhir_io
-from wearoff.records.csv_io import ASSESSMENTS, PATIENTS, TREATMENTS, ImportReport
+from wearoff.records.audit import import_counts, record_import
+from wearoff.records.csv_io import ASSESSMENTS, PATIENTS, TREATMENTS
 from wearoff.records.errors import RecordsError, RecordsImportError
 from wearoff.web.actor import Actor
 from wearoff.web.errors import FieldProblem, InvalidInputError
@@ -45,17 +46,6 @@ def _import_errors(exc: RecordsImportError) -> InvalidInputError:
     return InvalidInputError(problems)
 
 
-def _report(report: ImportReport) -> dict[str, int]:
-    return {
-        "patients_added": report.patients_added,
-        "patients_unchanged": report.patients_unchanged,
-        "treatments_added": report.treatments_added,
-        "treatments_unchanged": report.treatments_unchanged,
-        "assessments_added": report.assessments_added,
-        "assessments_unchanged": report.assessments_unchanged,
-    }
-
-
 def import_csv(session: Session, actor: Actor, files: dict[str, bytes]) -> dict[str, int]:
     """Import a records folder given as a zip (any name ending .zip) or as the three CSV files by name; all or
     nothing, every bad row named."""
@@ -88,9 +78,8 @@ def import_csv(session: Session, actor: Actor, files: dict[str, bytes]) -> dict[
             raise _import_errors(exc) from None
         except RecordsError as exc:
             raise InvalidInputError.one("files", str(exc)) from None
-    counts = _report(report)
-    audit.record(session, actor, "import", "records", actor.clinic, after={"format": "csv", **counts})
-    return counts
+    record_import(session, report, "csv", "upload", actor.username, actor.user_id)
+    return import_counts(report)
 
 
 def export_fhir(session: Session, actor: Actor) -> str:
@@ -115,6 +104,5 @@ def import_fhir(session: Session, actor: Actor, content: bytes) -> dict[str, int
             raise _import_errors(exc) from None
         except RecordsError as exc:
             raise InvalidInputError.one("file", str(exc)) from None
-    counts = _report(report)
-    audit.record(session, actor, "import", "records", actor.clinic, after={"format": "fhir", **counts})
-    return counts
+    record_import(session, report, "fhir", "upload", actor.username, actor.user_id)
+    return import_counts(report)
