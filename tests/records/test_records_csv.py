@@ -391,3 +391,31 @@ def test_reading_a_bad_folder_names_every_bad_row(tmp_path: Path) -> None:
         csv_io.read_folder(write_folder(tmp_path / "bad", bad), today=TODAY)
     problems = {(e.file, e.column) for e in caught.value.errors}
     assert ("assessments.csv", "patient_id") in problems and ("assessments.csv", "severity") in problems
+
+
+def _one_row(file: str, row: dict[str, str]) -> csv_io.RowTable:
+    return csv_io.RowTable(file=file, columns=list(row), rows=[(2, row)])
+
+
+def test_rows_checked_against_their_patients_only_meet_the_same_checks(engine: Engine, good_folder: Path) -> None:
+    """A form's rows read only their patients' records (and the treatment ids they name) and are still refused
+    for a treatment id of another patient, and found unchanged when stored already."""
+    _import(engine, good_folder)
+    taken = {"treatment_id": "T001", "patient_id": "P003", "date": "2024-01-10", "product": "onabotulinumtoxinA",
+             "area": "glabellar", "units": "20"}  # fmt: skip
+    before = count_rows(engine)
+    with session_scope(engine) as session, pytest.raises(RecordsImportError) as caught:
+        report = csv_io.ImportReport(clinic="default", folder=Path("."))
+        csv_io.store_rows(session, report, None, _one_row("treatments.csv", taken), None, today=TODAY,
+                          rows_patients_only=True)  # fmt: skip
+    assert [e.column for e in caught.value.errors] == ["patient_id"]
+    assert "'P001', not 'P003'" in caught.value.errors[0].message
+    assert count_rows(engine) == before
+    stored = {"patient_id": "P001", "area": "glabellar", "date": "2024-01-10", "severity": "3", "rater": "clinician",
+              "severity_rest": "1"}  # fmt: skip
+    fresh = {**taken, "treatment_id": "T900", "date": "2024-06-01"}
+    with session_scope(engine) as session:
+        report = csv_io.ImportReport(clinic="default", folder=Path("."))
+        csv_io.store_rows(session, report, None, _one_row("treatments.csv", fresh),
+                          _one_row("assessments.csv", stored), today=TODAY, rows_patients_only=True)  # fmt: skip
+    assert (report.treatments_added, report.assessments_unchanged) == (1, 1)

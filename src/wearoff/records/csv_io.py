@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from wearoff.catalog import Catalog, load_catalog
@@ -243,14 +243,34 @@ class _Stored:
     """(patient, area, date, rater) -> (severity, severity_rest)"""
 
 
-def _stored(session: Session, clinic: Clinic | None) -> _Stored:
+@dataclass(frozen=True)
+class _Scope:
+    """The patients and treatment ids a few rows can touch: the stored records their checks need."""
+
+    patients: frozenset[str]
+    treatments: frozenset[str]
+
+    @classmethod
+    def of(cls, *tables: RowTable | None) -> _Scope:
+        rows = [row for t in tables if t is not None for _, row in t.rows]
+        return cls(
+            frozenset(r["patient_id"] for r in rows if r.get("patient_id")),
+            frozenset(r["treatment_id"] for r in rows if r.get("treatment_id")),
+        )
+
+
+def _stored(session: Session, clinic: Clinic | None, scope: _Scope | None = None) -> _Stored:
+    """The clinic's stored records the checks compare rows with: all of them, or those of ``scope`` (its patients'
+    records, and the treatments whose ids it names, whoever's they are)."""
     out = _Stored()
     if clinic is None or clinic.id is None:
         return out
+    patient_scope = Patient.external_id.in_(scope.patients) if scope is not None else true()
+    treatment_scope = or_(patient_scope, Injection.external_id.in_(scope.treatments)) if scope is not None else true()
     for pk, ext, sex, year, activity, voided in session.execute(
         select(
             Patient.id, Patient.external_id, Patient.sex, Patient.birth_year, Patient.activity, Patient.voided
-        ).where(Patient.clinic_id == clinic.id)
+        ).where(Patient.clinic_id == clinic.id, patient_scope)
     ):
         out.patients[ext] = (pk, sex, year, activity, voided)
     query = (
@@ -260,7 +280,7 @@ def _stored(session: Session, clinic: Clinic | None) -> _Stored:
         )
         .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
         .join(Patient, TreatmentSession.patient_id == Patient.id)
-        .where(Injection.clinic_id == clinic.id)
+        .where(Injection.clinic_id == clinic.id, treatment_scope)
     )
     for ext, patient, date, product, area, units, lot, expiry, dilution, injector, voided in session.execute(query):
         out.treatments[ext] = {
@@ -286,7 +306,7 @@ def _stored(session: Session, clinic: Clinic | None) -> _Stored:
             Assessment.severity_rest,
         )
         .join(Patient, Assessment.patient_id == Patient.id)
-        .where(Patient.clinic_id == clinic.id)
+        .where(Patient.clinic_id == clinic.id, patient_scope)
     )
     for patient, area, date, rater, severity, rest in session.execute(query_a):
         out.assessments[(patient, area, date, rater)] = (severity, rest)
@@ -743,9 +763,13 @@ def store_rows(
     source: RowSource = CSV_SOURCE,
     today: dt.date | None = None,
     progress: ProgressCallback | None = None,
+    rows_patients_only: bool = False,
 ) -> ImportReport:
     """Check the rows a reader found and store the new ones in ``report.clinic``, all or nothing: the one
     checker and writer of every import format.
+
+    ``rows_patients_only`` reads only the stored records the rows can touch (their patients', and treatments by
+    the ids they name) instead of the whole clinic's: the same checks, for a form's few rows in a large clinic.
 
     ``errors`` are the problems the reader found already (they are reported with the checks' own); a table that
     could not be read at all is ``None`` (references to patients are then not checked if it is ``patients``).
@@ -753,7 +777,9 @@ def store_rows(
     :class:`RecordsImportError` lists them all and nothing is written. Fills and returns ``report``.
     """
     existing_clinic = get_clinic(session, report.clinic)
-    checker = _Checker(_stored(session, existing_clinic), load_catalog(), today or dt.date.today(), progress, source)
+    scope = _Scope.of(patients, treatments, assessments) if rows_patients_only else None
+    stored = _stored(session, existing_clinic, scope)
+    checker = _Checker(stored, load_catalog(), today or dt.date.today(), progress, source)
     checker.errors = list(errors or [])
     checker.patients_readable = patients is not None
     new_patients = checker.check_patients(patients) if patients is not None else []

@@ -55,6 +55,7 @@ def store(
             table("assessments", assessments) if assessments is not None else None,
             source=SOURCE,
             today=today,
+            rows_patients_only=True,
         )
     except RecordsImportError as exc:
         raise InvalidInputError([FieldProblem(e.column, e.message) for e in exc.errors]) from None
