@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from wearoff.cli.apps import app
-from wearoff.cli.common import console, err_console, fail, user_errors
+from wearoff.cli.common import console, fail, fail_on_bad_rows, user_errors
 from wearoff.cli.records_commands import ClinicOption, DatabaseUrlOption, records_session
 
 
@@ -42,9 +42,7 @@ def _fit_errors() -> Iterator[None]:
         with user_errors():
             yield
     except RecordsImportError as exc:
-        for e in exc.errors[:20]:
-            err_console.print(f"{e.file}:{e.line}: {e.column}: {e.message}", highlight=False, soft_wrap=True)
-        fail(f"{len(exc.errors)} problem(s) in the records folder; nothing fitted")
+        fail_on_bad_rows(exc.errors, f"{len(exc.errors)} problem(s) in the records folder; nothing fitted")
     except (RecordsError, DatasetError, ClusterError) as exc:
         fail(str(exc))
     except ValueError as exc:
@@ -210,9 +208,7 @@ def analytics_command(
         try:
             histories = read_folder(records)
         except RecordsImportError as exc:
-            for e in exc.errors[:20]:
-                err_console.print(f"{e.file}:{e.line}: {e.column}: {e.message}", highlight=False, soft_wrap=True)
-            fail(f"{len(exc.errors)} problem(s) in {records}; no report written")
+            fail_on_bad_rows(exc.errors, f"{len(exc.errors)} problem(s) in {records}; no report written")
         except RecordsError as exc:
             fail(str(exc))
         source = records  # a string: a Path would fold s3://bucket into s3:/bucket

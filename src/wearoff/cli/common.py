@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -25,6 +25,14 @@ def fail(message: str) -> NoReturn:
     """Print a one-line error and exit with code 2 (``message`` is text, not Rich markup)."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def fail_on_bad_rows(errors: Sequence[object], summary: str) -> NoReturn:
+    """List every bad row of refused records (``file:line: column: message``) on stderr, then :func:`fail` with
+    ``summary``."""
+    for error in errors:
+        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    fail(summary)
 
 
 @contextmanager

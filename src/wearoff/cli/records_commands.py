@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from wearoff.records.csv_io import ImportReport
 
 from wearoff.cli.apps import app, db_app
-from wearoff.cli.common import console, err_console, fail, progress_bar, rich_progress, user_errors
+from wearoff.cli.common import console, err_console, fail, fail_on_bad_rows, progress_bar, rich_progress, user_errors
 
 DatabaseUrlOption = Annotated[
     str | None,
@@ -160,13 +160,11 @@ def import_command(
             if report.changed:
                 _audit_import(session, report, "fhir" if fhir is not None else "csv")
     except RecordsImportError as exc:
-        for error in exc.errors:
-            err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
         if fhir is not None:
             bad = f"{exc.bad_rows} bad {'entry' if exc.bad_rows == 1 else 'entries'} in {fhir}"
         else:
             bad = f"{exc.bad_rows} bad row(s) in {folder}"
-        fail(f"{bad}, {len(exc.errors)} problem(s); nothing was imported")
+        fail_on_bad_rows(exc.errors, f"{bad}, {len(exc.errors)} problem(s); nothing was imported")
     for warning in report.warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
@@ -229,9 +227,7 @@ def forecast_records_command(
     try:
         histories = read_folder(folder)
     except RecordsImportError as exc:
-        for e in exc.errors:
-            err_console.print(f"{e.file}:{e.line}: {e.column}: {e.message}", highlight=False, soft_wrap=True)
-        fail(f"{len(exc.errors)} bad rows in {folder}; nothing forecast")
+        fail_on_bad_rows(exc.errors, f"{len(exc.errors)} problem(s) in {folder}; nothing forecast")
     except RecordsError as exc:
         fail(str(exc))
     gc.freeze()  # the records stay alive to the end: keep the collector from rescanning them while forecasting
