@@ -62,7 +62,7 @@ def test_interval_right_censored_and_excluded_rows() -> None:
     assert t.loc["T1", "ona_units"] == pytest.approx(50 / 2.5, rel=0.25)  # abo: about 1/2.5-1/3 ona per unit
     assert t.loc["T1", "prior_treatments"] == 1 and t.loc["T0", "prior_treatments"] == 0
     assert t.loc["T0", "baseline"] == 3 and t.loc["T0", "n_followup"] == 3 and t.loc["T0", "injector"] == "dr-a"
-    assert d.excluded == {"no_followup": 1, "patient_only": 1, "no_baseline": 0}
+    assert d.excluded == {"no_followup": 1, "patient_only": 1, "no_baseline": 0, "no_toxin": 0}
     assert d.n_treatments == 4 and len(d.table) == 2
 
 
@@ -87,3 +87,15 @@ def test_area_without_baseline_is_excluded() -> None:
     h = history("forehead", [(0, "onabotulinumtoxinA", 10)], [(0, 0, "clinician"), (30, 0, "clinician")])
     d = treatment_durations([h])
     assert d.table.empty and d.excluded["no_baseline"] == 1
+
+
+def test_a_placebo_treatment_is_excluded_as_no_toxin() -> None:
+    h = history(
+        "glabellar",
+        [(0, "placebo", 0), (100, "onabotulinumtoxinA", 20)],
+        [(0, 3, "clinician"), (30, 3, "clinician"), (130, 1, "clinician")],
+    )
+    d = treatment_durations([h])
+    assert d.excluded["no_toxin"] == 1
+    assert list(d.table["product"]) == ["onabotulinumtoxinA"]
+    assert d.table["log_relative_dose"].notna().all() and (d.table["log_relative_dose"] > -1e9).all()

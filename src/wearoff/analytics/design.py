@@ -56,7 +56,10 @@ def _indicators(values: pd.Series, prefix: str, reference: str) -> dict[str, pd.
 def aft_design(table: pd.DataFrame) -> Design:
     """Covariate columns for the durations ``table`` of :func:`wearoff.analytics.treatment_durations`."""
     if table.empty:
-        raise ValueError("no durations to model: every treatment lacked a clinician follow-up score")
+        raise ValueError(
+            "no durations to model: no treatment has both a scored untreated severity and a clinician follow-up "
+            "score; record them at the visits"
+        )
     reference_area = str(table["area"].value_counts().idxmax())
     products = table["product"]
     reference_product = (

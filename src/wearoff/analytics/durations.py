@@ -28,7 +28,8 @@ Patient scores are not used for the interval: patients and clinicians rate diffe
 optimistic raters in the trials), and mixing them would move the event with the rater. A treatment whose only
 follow-up is patient-rated is excluded and counted as ``patient_only``. Treatments without any follow-up score
 are excluded (``no_followup``), and so are areas whose untreated grade is unknown or 0 (``no_baseline``): there is
-nothing to return to. :func:`treatment_durations` returns the rows and these counts.
+nothing to return to. Treatments with a product that holds no toxin (a placebo: no dose, no duration) are excluded
+too (``no_toxin``). :func:`treatment_durations` returns the rows and these counts.
 
 Doses: ``ona_units`` are the product's units times the catalogue's onabotulinumtoxinA equivalence
 (``ona_units_per_unit``); for ``per_side`` areas (masseter, axillae) units are per side, as is the area's
@@ -81,7 +82,7 @@ class Durations:
     """The interval-censored durations of a clinic and what was left out.
 
     ``table`` has one row per usable treatment (:data:`COLUMNS`); ``excluded`` counts treatments left out by reason
-    (``no_followup``, ``patient_only``, ``no_baseline``); ``n_treatments`` is every treatment seen;
+    (``no_followup``, ``patient_only``, ``no_baseline``, ``no_toxin``); ``n_treatments`` is every treatment seen;
     ``followup_days`` gives, per treatment id of the table, the days after it of the clinician scores its interval
     was read from (what a predictive check needs to observe the model as the clinic observed its patients).
     """
@@ -174,6 +175,9 @@ def _area_rows(
     clinician = sorted((a for a in scores if a.rater == "clinician"), key=lambda a: a.date)
     patient = history.patient
     for i, t in enumerate(treatments):
+        if not catalog.product(t.product).is_toxin:
+            excluded["no_toxin"] += 1
+            continue
         following = treatments[i + 1].date if i + 1 < len(treatments) else None
         window = [a for a in clinician if t.date < a.date and (following is None or a.date <= following)]
         if not window:
@@ -221,7 +225,7 @@ def treatment_durations(
 ) -> Durations:
     """One row per treatment with its dose, patient, injector and wear-off interval (module docstring)."""
     catalog = catalog or load_catalog()
-    excluded = {"no_followup": 0, "patient_only": 0, "no_baseline": 0}
+    excluded = {"no_followup": 0, "patient_only": 0, "no_baseline": 0, "no_toxin": 0}
     rows: list[dict] = []
     readings: list[_Reading] = []
     n_treatments = 0

@@ -59,8 +59,11 @@ def write_report(
     table = durations.table
     if table.empty:
         raise ValueError(
-            f"none of the {durations.n_treatments} treatments has a clinician follow-up score "
-            f"(excluded: {durations.excluded})"
+            f"none of the {durations.n_treatments} treatments can be read as a duration (without a clinician "
+            f"follow-up score: {durations.excluded['no_followup']}, with the patient's own scores only: "
+            f"{durations.excluded['patient_only']}, in an area whose untreated severity was never scored: "
+            f"{durations.excluded['no_baseline']}); record the pre-treatment severity and a clinician's score at "
+            "follow-up visits"
         )
     curves = {}
     for column, title in (("area", "by area"), ("product", "by product"), ("injector", "by injector")):
