@@ -23,10 +23,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from personal_forecasts import benchmark_clinic
 from wearoff.analytics import treatment_durations
+from wearoff.model.cohort import mixture_survival_roots
 from wearoff.model.forecast import forecast_many
 from wearoff.model.parameters import load_parameters
 from wearoff.model.personal import duration_spreads
@@ -44,12 +44,13 @@ def _spread(lower90: float, upper90: float) -> float:
 
 
 def _mixture_median(weights: np.ndarray, locations: np.ndarray, sd: float) -> float:
-    """Median day of a mixture of log-normals (weights, log-day locations, one log-scale SD)."""
-
-    def below(x: float) -> float:
-        return float(np.sum(weights * np.exp(LogNormal.log_cdf((x - locations) / sd)))) - 0.5
-
-    return math.exp(brentq(below, -5.0, 10.0))
+    """Median day of a mixture of log-normals (weights, log-day locations, one log-scale SD), solved as the
+    forecasts solve theirs (:func:`wearoff.model.cohort.mixture_survival_roots`)."""
+    shape = (1, 1, locations.size)
+    log_day = mixture_survival_roots(
+        weights.reshape(shape), locations.reshape(shape), np.full(shape, sd), np.array([[0.5]])
+    )
+    return math.exp(float(log_day[0, 0]))
 
 
 def _as_of(records: list[PatientHistory], day) -> list[PatientHistory]:

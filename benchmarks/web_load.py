@@ -35,10 +35,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from wearoff.web.demo import DEMO_USERS
+
 CLIENTS = 100
 TARGET_RATE = 300.0
 TARGET_P99_MS = 50.0
-DEMO_LOGIN = ("admin", "demo-admin-pass")
+
+
+ADMIN = next(u for u in DEMO_USERS if u[2] == "admin")
+"""The demo clinic's administrator: user name, display name, role, password."""
 
 
 def _wearoff() -> str:
@@ -233,7 +238,7 @@ def main() -> None:
             else:
                 raise SystemExit("the server did not start")
             token = httpx.post(
-                f"{base}/api/v1/auth/token", json={"username": DEMO_LOGIN[0], "password": DEMO_LOGIN[1], "name": "load"}
+                f"{base}/api/v1/auth/token", json={"username": ADMIN[0], "password": ADMIN[3], "name": "load"}
             )
             token.raise_for_status()
             print(f"wearoff serve --workers {args.workers} on the demo clinic ({os.cpu_count()} cores)")

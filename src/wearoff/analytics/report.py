@@ -98,6 +98,7 @@ def write_report(
             fitted=fitted,
             effects_png=effects_png,
             median_reference=float(np.exp(model.params_["intercept"])),
+            median_reference_interval=tuple(float(v) for v in np.exp(model.confidence_intervals_.loc["intercept"])),
             scale=model.scale_,
             sigma_re=model.sigma_,
             converged=model.converged_,
