@@ -309,3 +309,17 @@ def test_a_score_is_voided_from_the_patient_page(browser: TestClient, world: Wor
     done = browser.post(f"/patients/{pid}/scores/void", data={**form, "reason": "wrong patient"})
     assert "voided; it is kept with the reason" in done.text
     assert api.get(f"/api/v1/patients/{pid}/assessments", headers=auth(world.injector)).json() == []
+
+
+def test_the_dashboard_alerts_follow_a_new_treatment(browser: TestClient, world: World, api: TestClient) -> None:
+    """The alerts are kept between views, and computed again once the clinic's records change."""
+    signed_in(browser, world.injector.username)
+    pid = add_patient(api, world.injector)
+
+    def alerts() -> str:
+        page = browser.get("/").text
+        return page.split('<ul class="alerts">', 1)[-1].split("</ul>", 1)[0] if '<ul class="alerts">' in page else ""
+
+    assert pid not in alerts()
+    add_treatment(api, world.injector, pid, date=days_ago(0), units=48)  # above the 20 U glabellar label dose
+    assert pid in alerts()

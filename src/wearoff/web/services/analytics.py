@@ -20,9 +20,10 @@ from wearoff.analytics import treatment_durations
 from wearoff.catalog import load_catalog
 from wearoff.plan.guards import Flag, antibody_suspicion, check_treatment
 from wearoff.plan.history import baseline_severity
-from wearoff.records import repository
+from wearoff.records.values import PatientHistory
 from wearoff.survival import TurnbullNPMLE
 from wearoff.web.actor import Actor
+from wearoff.web.services.clinic_cache import clinic_view
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,7 @@ def durations(session: Session, actor: Actor) -> ClinicDurations:
     """Wear-off of the clinic's treatments by area, product and injector (see the module docstring)."""
     actor.require("clinical.read")
     catalog = load_catalog()
-    found = treatment_durations(repository.clinic_histories(session, actor.clinic), catalog)
-    table = found.table
+    table = clinic_view(session, actor, "durations", lambda h: treatment_durations(h, catalog).table)
     area_labels = {code: a.short_label for code, a in catalog.areas.items()}
     return ClinicDurations(
         _rows(table, "area", area_labels),
@@ -93,8 +93,12 @@ def alerts(session: Session, actor: Actor, *, as_of: dt.date | None = None, rece
     ``recent_days`` days; most serious first."""
     actor.require("clinical.read")
     day = as_of or dt.date.today()
+    return clinic_view(session, actor, ("alerts", day, recent_days), lambda h: _alerts(h, day, recent_days))
+
+
+def _alerts(histories: list[PatientHistory], day: dt.date, recent_days: int) -> list[Alert]:
     out: list[Alert] = []
-    for h in repository.clinic_histories(session, actor.clinic):
+    for h in histories:
         every = [t for a in h.areas.values() for t in a.treatments]
         for area in h.areas.values():
             if not area.treatments:

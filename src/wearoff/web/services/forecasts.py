@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wearoff.model.forecast import SUMMARY_BATCH, Forecast, forecast, forecast_many
@@ -16,9 +14,9 @@ from wearoff.model.treatment import Treatment, TreatmentError
 from wearoff.plan.patient_plan import AreaPlan, plan_patient
 from wearoff.plan.records_forecast import AreaForecast, forecast_records
 from wearoff.records import repository
-from wearoff.records.models import Amendment, Assessment, Injection, Patient
 from wearoff.web.actor import Actor
 from wearoff.web.errors import InvalidInputError
+from wearoff.web.services.clinic_cache import clinic_view
 from wearoff.web.services.patients import patient_row
 
 
@@ -138,43 +136,10 @@ class DueEntry:
     """``overdue`` (window closed), ``open`` or ``soon``."""
 
 
-_cache: dict[tuple[str, int, dt.date, tuple], list[AreaForecast]] = {}
-_cache_lock = threading.Lock()
-
-
-def _fingerprint(session: Session, clinic_id: int) -> tuple:
-    """Changes whenever the clinic's patients, treatments or scores are added, corrected or voided (the due list is
-    recomputed then)."""
-    patients = session.execute(select(func.count(), func.max(Patient.id)).where(Patient.clinic_id == clinic_id)).one()
-    injections = session.execute(
-        select(func.count(), func.max(Injection.id)).where(Injection.clinic_id == clinic_id)
-    ).one()
-    scores = session.execute(
-        select(func.count(), func.max(Assessment.id))
-        .join(Patient, Assessment.patient_id == Patient.id)
-        .where(Patient.clinic_id == clinic_id)
-    ).one()
-    # voids and amendments change no count; the amendments table names no clinic, so any clinic's correction
-    # refreshes every clinic's list (rare, and cheaper than joining each amended table)
-    corrections = session.scalar(select(func.max(Amendment.id)))
-    return (*patients, *injections, *scores, corrections)
-
-
 def clinic_forecasts(session: Session, actor: Actor, as_of: dt.date) -> list[AreaForecast]:
-    """Every patient's and area's forecast as of a date (cached until the clinic's records change)."""
-    where = session.get_bind().url.render_as_string(hide_password=True)
-    key = (where, actor.clinic_id, as_of, _fingerprint(session, actor.clinic_id))
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    histories = repository.clinic_histories(session, actor.clinic)
-    rows = forecast_records(histories, as_of, workers=1)  # no process pool inside a request
-    with _cache_lock:
-        for old in [k for k in _cache if k[:2] == key[:2]]:
-            del _cache[old]
-        _cache[key] = rows
-    return rows
+    """Every patient's and area's forecast as of a date (kept until the clinic's records change)."""
+    # no process pool inside a request
+    return clinic_view(session, actor, ("forecasts", as_of), lambda h: forecast_records(h, as_of, workers=1))
 
 
 def due(
