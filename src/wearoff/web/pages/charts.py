@@ -19,6 +19,8 @@ def plan_chart(plan: AreaPlan, as_of: dt.date) -> dict[str, Any]:
     curve = plan.forecast.curve
     opens, closes = plan.window_days
     w = plan.forecast.wear_off_day
+    # the x axis: at least five months (most treatments' whole course), a month past the re-booking window, and
+    # past the wear-off's 90 % upper bound; layout choices for the picture, not estimates
     horizon = max(150.0, closes + 30.0, w.upper90 + 10.0 if math.isfinite(w.upper90) else 0.0)
     horizon = min(horizon, curve.days[-1] if curve.days else 300.0)
     keep = [i for i, d in enumerate(curve.days) if d <= horizon]
@@ -30,7 +32,6 @@ def plan_chart(plan: AreaPlan, as_of: dt.date) -> dict[str, Any]:
         "lower": _finite([curve.lower90[i] for i in keep]),
         "upper": _finite([curve.upper90[i] for i in keep]),
         "window": [opens, closes],
-        "wearOff": [w.lower90, w.median, w.upper90] if math.isfinite(w.median) else None,
         "today": (as_of - treated).days,
         "scores": [
             {"day": s.day, "severity": s.severity, "rater": s.rater, "date": s.date.isoformat()} for s in plan.scores

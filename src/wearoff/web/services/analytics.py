@@ -88,7 +88,14 @@ class Alert:
     flag: Flag
 
 
-def alerts(session: Session, actor: Actor, *, as_of: dt.date | None = None, recent_days: int = 30) -> list[Alert]:
+RECENT_DAYS = 30
+"""Treatments whose warnings the dashboard shows: the last month's, the ones a clinic can still act on before
+the next booking (a choice of the app)."""
+
+
+def alerts(
+    session: Session, actor: Actor, *, as_of: dt.date | None = None, recent_days: int = RECENT_DAYS
+) -> list[Alert]:
     """Antibody suspicion in any patient's area, and the warnings the guards give on treatments of the last
     ``recent_days`` days; most serious first."""
     actor.require("clinical.read")

@@ -142,8 +142,18 @@ def clinic_forecasts(session: Session, actor: Actor, as_of: dt.date) -> list[Are
     return clinic_view(session, actor, ("forecasts", as_of), lambda h: forecast_records(h, as_of, workers=1))
 
 
+OVERDUE_DAYS = 60
+"""A closed window stays on the due list this long without a newer treatment: two months of calls before the
+patient is taken for lapsed (a choice of the app)."""
+
+
 def due(
-    session: Session, actor: Actor, *, as_of: dt.date | None = None, within: int = 30, overdue_days: int = 60
+    session: Session,
+    actor: Actor,
+    *,
+    as_of: dt.date | None = None,
+    within: int = 30,
+    overdue_days: int = OVERDUE_DAYS,
 ) -> list[DueEntry]:
     """Who to call: windows open now, opening within ``within`` days, or closed in the last ``overdue_days``
     days without a newer treatment; soonest first."""
