@@ -56,6 +56,7 @@ bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/personal_forecasts.py
 	$(BIN)/python benchmarks/personal_intervals.py
+	$(BIN)/python benchmarks/personal_quadrature.py
 
 bench-records: $(STAMP)
 	$(BIN)/python benchmarks/records_scale.py

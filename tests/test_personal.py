@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -41,7 +43,7 @@ def test_more_evidence_moves_the_forecast_further(params) -> None:
 def test_a_patient_with_no_response_has_low_sensitivity(params) -> None:
     none = Episode(GLABELLA, (Observation(14, 3), Observation(30, 3)))
     post = patient_posterior(params, [none])
-    sensitivity = float(np.sum(post.weights.sum(axis=1) * post.z_effect))
+    sensitivity = post.mean_effect()
     assert sensitivity < -0.5
     assert forecast(GLABELLA, params, history=[none]).response_share < forecast(GLABELLA, params).response_share
 
@@ -100,3 +102,38 @@ def test_tabulated_score_probabilities_match_the_rater_model(params) -> None:
                 meaningful = exact > np.log(1e-11)
                 assert meaningful.mean() > 0.1, (baseline, rater, severity)
                 assert np.abs(approx - exact)[meaningful].max() < 5e-5, (baseline, rater, severity)
+
+
+def test_the_posterior_follows_a_patient_whose_scores_pin_them_down(params) -> None:
+    """Twelve treatments, each scored at its peak and twice after: the posterior is far narrower than the prior,
+    and the adapted rule finds the moments a dense grid gives (a fixed grid of 16 x 16 nodes misses them)."""
+    from wearoff.model.personal import ScoredEpisodes, _scores_log_likelihood
+
+    rng = np.random.default_rng(3)
+    history = [
+        Episode(
+            GLABELLA,
+            (
+                Observation(14, int(rng.choice([0, 1]))),
+                Observation(70, int(rng.choice([1, 2]))),
+                Observation(110, int(rng.choice([2, 3])), "patient"),
+            ),
+        )
+        for _ in range(12)
+    ]
+    post = patient_posterior(params, history)
+    grid = np.linspace(-4, 4, 241)
+    z = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)
+    data = ScoredEpisodes.of(params, history, None)
+    k = len(history)
+    log_l = _scores_log_likelihood(params, data, np.arange(k), np.tile(z[:, 0], (k, 1)), np.tile(z[:, 1], (k, 1)))
+    log_post = log_l.sum(axis=0) - 0.5 * np.sum(z * z, axis=1)
+    w = np.exp(log_post - log_post.max())
+    w /= w.sum()
+    dense_mean = w @ z
+    dense_sd = np.sqrt(w @ (z - dense_mean) ** 2)
+    assert dense_sd[0] < 0.3  # pinned down: a third of the spacing of 16 prior nodes near the centre (0.7)
+    assert post.mean_effect() == pytest.approx(dense_mean[0], abs=0.02)
+    assert post.mean_duration_effect() == pytest.approx(dense_mean[1], abs=0.02)
+    sd_effect = math.sqrt(np.sum(post.weights * (post.z_effect - post.mean_effect()) ** 2))
+    assert sd_effect == pytest.approx(dense_sd[0], rel=0.05)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,9 @@ def test_analytics_writes_an_html_report_with_its_figures(clinic: Path, tmp_path
         assert (out / png).stat().st_size > 10_000
         assert f'src="{png}"' in html
     assert "not recorded" in html  # the simulated clinic records no injector
+    # the simulated clinic follows the shipped model: its refitted level is near 1
+    ratio = float(re.search(r"last <strong>([0-9.]+) times</strong>", html).group(1))
+    assert 0.85 < ratio < 1.2
 
 
 def test_analytics_bad_folder_is_one_line_with_exit_code_2(tmp_path: Path) -> None:

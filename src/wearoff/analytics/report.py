@@ -17,6 +17,7 @@ from wearoff.analytics.summary import (
     MIN_EVENTS,
     MIN_ROWS,
     PREDICTIVE_DRAWS,
+    clinic_time_ratio,
     compare_with_model,
     fit_effects,
     survival_by,
@@ -76,6 +77,7 @@ def write_report(
     effects_png = plot_effects(fitted.effects, folder / "effects.png").name
     comparisons, too_few = compare_with_model(table, durations.followup_days, rng=rng)
     comparison_png = plot_comparison(comparisons, folder / "comparison.png").name if comparisons else None
+    level = clinic_time_ratio(histories)
     counts = table["censoring"].value_counts()
     model = fitted.model
     html = (
@@ -108,6 +110,7 @@ def write_report(
             min_rows=MIN_ROWS,
             min_events=MIN_EVENTS,
             draws=PREDICTIVE_DRAWS,
+            level=level,
         )
     )
     path = folder / REPORT

@@ -9,6 +9,8 @@ r"""What the analytics report says, computed from a clinic's durations (no drawi
   against what the shipped model predicts that median to be when its patients are scored as the clinic scored its
   own (:mod:`wearoff.analytics.predictive`); the model's forecast of the wear-off day at the clinic's typical dose
   is shown beside it.
+* :func:`clinic_time_ratio`: the duration model's level refitted to the clinic's follow-up scores
+  (:mod:`wearoff.inference.clinic_level`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,22 @@ import pandas as pd
 
 from wearoff.analytics.design import aft_design
 from wearoff.analytics.predictive import predicted_medians
+from wearoff.catalog import load_catalog
+from wearoff.inference.clinic_level import ClinicTimeRatio, fit_clinic_time_ratio
+from wearoff.model.parameters import load_parameters
+from wearoff.plan.history import courses_as_of
+from wearoff.records.values import PatientHistory
 from wearoff.survival import IntervalAFT, TurnbullNPMLE, turnbull
 
-__all__ = ["CurveGroup", "Effect", "ModelComparison", "compare_with_model", "fit_effects", "survival_by"]
+__all__ = [
+    "CurveGroup",
+    "Effect",
+    "ModelComparison",
+    "clinic_time_ratio",
+    "compare_with_model",
+    "fit_effects",
+    "survival_by",
+]
 
 FAMILY = "lognormal"
 """AFT family of the report (log-normal: the best log-likelihood of the three on simulated clinics, and a
@@ -224,3 +239,16 @@ def compare_with_model(
             )
         )  # fmt: skip
     return done, too_few
+
+
+def clinic_time_ratio(histories: Sequence[PatientHistory]) -> ClinicTimeRatio | None:
+    """The duration model's level refitted to every follow-up score of the clinic (each patient's treatments of
+    all areas, as of the last record); None when the clinic recorded no score after a treatment."""
+    dates = [r.date for h in histories for area in h.areas.values() for r in (*area.treatments, *area.assessments)]
+    if not dates:
+        return None
+    as_of = max(dates)
+    episodes = [courses[0].history for h in histories if (courses := courses_as_of(h, as_of))]
+    if not any(e.observations for history in episodes for e in history):
+        return None
+    return fit_clinic_time_ratio(load_parameters(), episodes, load_catalog())

@@ -145,7 +145,18 @@ def _forecast_distinct(
     unique = list({id(h): h for h in histories}.values())
     posteriors = patient_posteriors(params, unique, catalog)
     scored = [i for i, c in enumerate(currents) if c is not None and c.observations]
-    own = dict(zip(scored, current_log_likelihoods(params, [currents[i] for i in scored], catalog), strict=True))
+    own = dict(
+        zip(
+            scored,
+            current_log_likelihoods(
+                params,
+                [currents[i] for i in scored],  # type: ignore[misc]
+                [posteriors[distinct[id(histories[i])]] for i in scored],
+                catalog,
+            ),
+            strict=True,
+        )
+    )
     cohorts, doses = [], []
     for i, (t, history, current) in enumerate(zip(treatments, histories, currents, strict=True)):
         cohort, relative_dose = personal_cohort(

@@ -1,0 +1,114 @@
+"""How well personal posteriors are integrated: the adaptive rule against a fixed grid and a dense reference.
+
+Simulates a clinic (``wearoff simulate clinic``), takes each scored patient's history as of a date, and computes the
+posterior mean and standard deviation of the patient's sensitivity and duration effects three ways:
+
+* ``adaptive``: what forecasts use, the engine's moment-adapted 7 x 7 Gauss-Hermite rule
+  (:func:`wearoff.model.personal.patient_posteriors`);
+* ``fixed 16 x 16``: the standard normal Gauss-Hermite product grid, the same for every patient (the reference
+  measured in the same run: the earlier way);
+* ``dense``: a uniform 241 x 241 grid on [-6, 6]^2, the truth the two are measured against.
+
+Prints the mean and 99th percentile of the absolute errors (in standard normal units) and the time per patient.
+
+    python benchmarks/personal_quadrature.py [--patients 150] [--years 3] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import timedelta
+
+import numpy as np
+
+from wearoff.catalog import Catalog, load_catalog
+from wearoff.model.cohort import standard_normal_nodes
+from wearoff.model.parameters import Parameters, load_parameters
+from wearoff.model.personal import Episode, ScoredEpisodes, _scores_log_likelihood, patient_posteriors
+from wearoff.plan.history import courses_as_of
+from wearoff.simulation.clinic import START, histories, simulate_clinic
+
+DENSE_POINTS = 241
+"""Points a dimension of the dense reference grid on [-6, 6] (spacing 0.05)."""
+POINTS_AT_ONCE = 1024
+"""Grid points evaluated together (bounds memory)."""
+
+
+def grid_moments(
+    params: Parameters, patients: list[list[Episode]], catalog: Catalog, z: np.ndarray, prior_weight: np.ndarray
+) -> np.ndarray:
+    """(patients, 4): mean_E, mean_b, sd_E, sd_b of each posterior on the fixed points ``z`` (M, 2) with prior
+    weights, all patients' episodes evaluated together."""
+    scored = [(i, e) for i, h in enumerate(patients) for e in h if e.observations]
+    data = ScoredEpisodes.of(params, [e for _, e in scored], catalog)
+    owner = np.array([i for i, _ in scored])
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    k = len(scored)
+    log_l = np.zeros((len(patients), len(z)))
+    for first in range(0, len(z), POINTS_AT_ONCE):
+        part = z[first : first + POINTS_AT_ONCE]
+        per_episode = _scores_log_likelihood(
+            params, data, np.arange(k), np.tile(part[:, 0], (k, 1)), np.tile(part[:, 1], (k, 1))
+        )
+        log_l[owner[starts], first : first + len(part)] = np.add.reduceat(per_episode, starts, axis=0)
+    log_w = np.log(prior_weight) + log_l
+    w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    mean = w @ z
+    sd = np.sqrt(np.einsum("pm,pmi->pi", w, (z[None] - mean[:, None, :]) ** 2))
+    return np.hstack([mean, sd])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=150)
+    parser.add_argument("--years", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    params, catalog = load_parameters(), load_catalog()
+    clinic = simulate_clinic(args.patients, args.years, args.seed)
+    as_of = START + timedelta(days=int(365.25 * args.years) - 120)
+    patients = [courses_as_of(h, as_of)[0].history for h in histories(clinic) if courses_as_of(h, as_of)]
+    patients = [h for h in patients if any(e.observations for e in h)]
+
+    start = time.perf_counter()
+    posteriors = patient_posteriors(params, patients, catalog)
+    adaptive_seconds = time.perf_counter() - start
+    adaptive = np.array(
+        [
+            [
+                p.mean_effect(),
+                p.mean_duration_effect(),
+                np.sqrt(p.weights @ (p.z_effect - p.mean_effect()) ** 2),
+                np.sqrt(p.weights @ (p.z_duration - p.mean_duration_effect()) ** 2),
+            ]
+            for p in posteriors
+        ]
+    )
+    nodes, weights = standard_normal_nodes(16)
+    fixed_z = np.stack(np.meshgrid(nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 2)
+    fixed_w = np.outer(weights, weights).ravel()
+    start = time.perf_counter()
+    fixed = grid_moments(params, patients, catalog, fixed_z, fixed_w)
+    fixed_seconds = time.perf_counter() - start
+    grid = np.linspace(-6.0, 6.0, DENSE_POINTS)
+    dense_z = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)
+    dense_w = np.exp(-0.5 * np.sum(dense_z**2, axis=1))
+    dense = grid_moments(params, patients, catalog, dense_z, dense_w)
+
+    print(f"{len(patients)} scored patients ({args.patients} simulated, {args.years:g} years, seed {args.seed})")
+    print(f"{'':16s}{'time/patient':>14s}   |error| mean (p99): sensitivity mean, duration mean, sd_E, sd_b")
+    runs = (("adaptive 7 x 7", adaptive, adaptive_seconds), ("fixed 16 x 16", fixed, fixed_seconds))
+    for label, values, seconds in runs:
+        error = np.abs(values - dense)
+        p99 = np.percentile(error, 99, axis=0)
+        cells = ", ".join(f"{m:.4f} ({p:.3f})" for m, p in zip(error.mean(0), p99, strict=True))
+        print(f"{label:16s}{1000 * seconds / len(patients):11.2f} ms   {cells}")
+    ratio = np.abs(adaptive - dense).mean(0) / np.abs(fixed - dense).mean(0)
+    print("adaptive error / fixed-grid error: " + ", ".join(f"{r:.2f}" for r in ratio))
+    print(f"adaptive time / fixed-grid time: {adaptive_seconds / fixed_seconds:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The clinic's level of the duration model, fitted to its scores, finds the time ratio a clinic was drawn with."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+import wearoff.simulation.clinic as simulation
+from wearoff.inference.clinic_level import fit_clinic_time_ratio
+from wearoff.model.personal import Episode
+from wearoff.model.treatment import Treatment
+from wearoff.plan.history import courses_as_of
+
+
+def _histories(params, ratio: float, seed: int) -> list[list[Episode]]:
+    shifted = params.with_values({"log_tau_ref": params["log_tau_ref"] + np.log(ratio)})
+    clinic = simulation.simulate_clinic(300, 2.0, seed, params=shifted)
+    end = simulation.START + timedelta(days=800)
+    return [courses_as_of(h, end)[0].history for h in simulation.histories(clinic)]
+
+
+@pytest.mark.parametrize(("ratio", "seed"), [(1.0, 12), (0.6, 13)])
+def test_the_time_ratio_of_a_simulated_clinic_is_recovered(params, monkeypatch, ratio: float, seed: int) -> None:
+    # every patient re-booked on the clinic's fixed schedule: visit days that do not depend on the wear-off
+    monkeypatch.setattr(simulation, "FIXED_SCHEDULE_SHARE", 1.0)
+    fit = fit_clinic_time_ratio(params, _histories(params, ratio, seed))
+    lower, upper = fit.interval
+    assert lower < ratio < upper
+    assert upper / lower < 1.2  # 300 patients pin the level down to within about 10 %
+    assert fit.patients == 300 and fit.scores > 1000
+
+
+def test_a_clinic_without_scores_is_refused(params) -> None:
+    unscored = [[Episode(Treatment("onabotulinumtoxinA", "glabellar", 20))]]
+    with pytest.raises(ValueError, match="record severity scores"):
+        fit_clinic_time_ratio(params, unscored)
