@@ -31,10 +31,10 @@ class BenchmarkClinic:
     as_of: date
 
 
-def benchmark_clinic(description: str) -> BenchmarkClinic:
+def benchmark_clinic(description: str, patients: int = 2000) -> BenchmarkClinic:
     """The clinic of the command line (``--patients``, ``--years``, ``--seed``), forecast 120 days before its end."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--patients", type=int, default=patients)
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

@@ -16,18 +16,16 @@ Prints the mean and 99th percentile of the absolute errors (in standard normal u
 
 from __future__ import annotations
 
-import argparse
 import time
-from datetime import timedelta
 
 import numpy as np
 
+from personal_forecasts import benchmark_clinic
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import standard_normal_nodes
 from wearoff.model.parameters import Parameters, load_parameters
-from wearoff.model.personal import Episode, ScoredEpisodes, _scores_log_likelihood, patient_posteriors
+from wearoff.model.personal import Episode, ScoredEpisodes, episode_log_likelihoods, patient_posteriors
 from wearoff.plan.history import courses_as_of
-from wearoff.simulation.clinic import START, histories, simulate_clinic
 
 DENSE_POINTS = 241
 """Points a dimension of the dense reference grid on [-6, 6] (spacing 0.05)."""
@@ -48,7 +46,7 @@ def grid_moments(
     log_l = np.zeros((len(patients), len(z)))
     for first in range(0, len(z), POINTS_AT_ONCE):
         part = z[first : first + POINTS_AT_ONCE]
-        per_episode = _scores_log_likelihood(
+        per_episode = episode_log_likelihoods(
             params, data, np.arange(k), np.tile(part[:, 0], (k, 1)), np.tile(part[:, 1], (k, 1))
         )
         log_l[owner[starts], first : first + len(part)] = np.add.reduceat(per_episode, starts, axis=0)
@@ -61,15 +59,9 @@ def grid_moments(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=150)
-    parser.add_argument("--years", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    bench = benchmark_clinic(__doc__.splitlines()[0], patients=150)
     params, catalog = load_parameters(), load_catalog()
-    clinic = simulate_clinic(args.patients, args.years, args.seed)
-    as_of = START + timedelta(days=int(365.25 * args.years) - 120)
-    patients = [courses_as_of(h, as_of)[0].history for h in histories(clinic) if courses_as_of(h, as_of)]
+    patients = [courses[0].history for h in bench.records if (courses := courses_as_of(h, bench.as_of))]
     patients = [h for h in patients if any(e.observations for e in h)]
 
     start = time.perf_counter()
@@ -97,7 +89,7 @@ def main() -> None:
     dense_w = np.exp(-0.5 * np.sum(dense_z**2, axis=1))
     dense = grid_moments(params, patients, catalog, dense_z, dense_w)
 
-    print(f"{len(patients)} scored patients ({args.patients} simulated, {args.years:g} years, seed {args.seed})")
+    print(f"{len(patients)} scored patients of {len(bench.records)} simulated, as of {bench.as_of}")
     print(f"{'':16s}{'time/patient':>14s}   |error| mean (p99): sensitivity mean, duration mean, sd_E, sd_b")
     runs = (("adaptive 7 x 7", adaptive, adaptive_seconds), ("fixed 16 x 16", fixed, fixed_seconds))
     for label, values, seconds in runs:

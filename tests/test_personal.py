@@ -107,7 +107,7 @@ def test_tabulated_score_probabilities_match_the_rater_model(params) -> None:
 def test_the_posterior_follows_a_patient_whose_scores_pin_them_down(params) -> None:
     """Twelve treatments, each scored at its peak and twice after: the posterior is far narrower than the prior,
     and the adapted rule finds the moments a dense grid gives (a fixed grid of 16 x 16 nodes misses them)."""
-    from wearoff.model.personal import ScoredEpisodes, _scores_log_likelihood
+    from wearoff.model.personal import ScoredEpisodes, episode_log_likelihoods
 
     rng = np.random.default_rng(3)
     history = [
@@ -126,7 +126,7 @@ def test_the_posterior_follows_a_patient_whose_scores_pin_them_down(params) -> N
     z = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)
     data = ScoredEpisodes.of(params, history, None)
     k = len(history)
-    log_l = _scores_log_likelihood(params, data, np.arange(k), np.tile(z[:, 0], (k, 1)), np.tile(z[:, 1], (k, 1)))
+    log_l = episode_log_likelihoods(params, data, np.arange(k), np.tile(z[:, 0], (k, 1)), np.tile(z[:, 1], (k, 1)))
     log_post = log_l.sum(axis=0) - 0.5 * np.sum(z * z, axis=1)
     w = np.exp(log_post - log_post.max())
     w /= w.sum()

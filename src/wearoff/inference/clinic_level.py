@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 
 from scipy.optimize import minimize_scalar
+from scipy.special import ndtri
 
 from wearoff.catalog import Catalog
 from wearoff.model.parameters import Parameters
@@ -44,7 +45,8 @@ LOG_RATIO_BOUND = math.log(4.0)
 CURVATURE_STEP = 0.05
 r"""Step in :math:`\theta` of the central difference for :math:`\ell''` (5 % in duration: wide against the
 quadrature's own noise, narrow against the curvature's change)."""
-Z95 = 1.959963984540054
+Z95 = float(ndtri(0.975))
+"""The standard normal quantile of a two-sided 95 % interval."""
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ class ScoredEpisodes:
         )
 
 
-def _scores_log_likelihood(
+def episode_log_likelihoods(
     params: Parameters,
     scored: ScoredEpisodes,
     which: np.ndarray,
@@ -296,7 +296,7 @@ def _posterior_rule(
     def log_likelihood(points: np.ndarray, groups: np.ndarray) -> np.ndarray:
         which = np.flatnonzero(np.isin(group, groups))
         position = np.searchsorted(groups, group[which])
-        per_episode = _scores_log_likelihood(params, data, which, points[position, :, 0], points[position, :, 1])
+        per_episode = episode_log_likelihoods(params, data, which, points[position, :, 0], points[position, :, 1])
         starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
         total = np.zeros(points.shape[:2])
         total[position[starts]] = np.add.reduceat(per_episode, starts, axis=0)
@@ -354,21 +354,11 @@ def current_log_likelihoods(
     if any(p.observations == 0 for p in posteriors):
         raise ValueError("a treatment's own scores must be part of the history its patient's posterior was given")
     data = ScoredEpisodes.of(params, currents, catalog)
-    sizes = {p.weights.size for p in posteriors}
-    if len(sizes) == 1:
-        z_effect = np.stack([p.z_effect for p in posteriors])
-        z_duration = np.stack([p.z_duration for p in posteriors])
-        return list(
-            _scores_log_likelihood(
-                params, data, np.arange(len(currents)), z_effect, z_duration, per_treatment_node=True
-            )
-        )
-    return [
-        _scores_log_likelihood(
-            params, data, np.array([k]), p.z_effect[None], p.z_duration[None], per_treatment_node=True
-        )[0]
-        for k, p in enumerate(posteriors)
-    ]
+    # every scored posterior has the points of the adapted rule (N_PATIENT_NODES ** 2): they stack
+    z_effect = np.stack([p.z_effect for p in posteriors])
+    z_duration = np.stack([p.z_duration for p in posteriors])
+    which = np.arange(len(currents))
+    return list(episode_log_likelihoods(params, data, which, z_effect, z_duration, per_treatment_node=True))
 
 
 def personal_cohort(

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from wearoff.catalog import load_catalog
@@ -15,7 +15,7 @@ from wearoff.plan.guards import Flag, check_treatment
 from wearoff.plan.patient_plan import AreaPlan, plan_patient
 from wearoff.records import repository
 from wearoff.records import validation as v
-from wearoff.records.models import Injection, TreatmentSession
+from wearoff.records.models import Injection, Patient, TreatmentSession
 from wearoff.records.values import AreaHistory, PatientHistory, TreatmentRecord
 from wearoff.web.actor import Actor
 from wearoff.web.errors import FieldProblem, InvalidInputError, NotFoundError
@@ -186,26 +186,28 @@ def _view(i: Injection, s: TreatmentSession) -> TreatmentView:
     )
 
 
+def _live_treatments(patient_pk: int) -> Select[tuple[Injection, TreatmentSession]]:
+    """The patient's treatments (injections with their sessions) that neither the injection nor its session voided."""
+    return (
+        select(Injection, TreatmentSession)
+        .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
+        .where(
+            TreatmentSession.patient_id == patient_pk, TreatmentSession.voided.is_(False), Injection.voided.is_(False)
+        )
+    )
+
+
 def list_for(session: Session, actor: Actor, patient_id: str) -> list[TreatmentView]:
     """The patient's live treatments, newest first."""
     actor.require("clinical.read")
     patient = patient_row(session, actor, patient_id)
-    rows = session.execute(
-        select(Injection, TreatmentSession)
-        .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
-        .where(
-            TreatmentSession.patient_id == patient.id, TreatmentSession.voided.is_(False), Injection.voided.is_(False)
-        )
-        .order_by(TreatmentSession.date.desc(), Injection.area)
-    ).all()
+    rows = session.execute(_live_treatments(patient.id).order_by(TreatmentSession.date.desc(), Injection.area)).all()
     return [_view(i, s) for i, s in rows]
 
 
 def recent(session: Session, actor: Actor, *, limit: int = 8) -> list[tuple[str, TreatmentView]]:
     """The clinic's latest treatments (patient id, treatment), newest first."""
     actor.require("clinical.read")
-    from wearoff.records.models import Patient
-
     rows = session.execute(
         select(Patient.external_id, Injection, TreatmentSession)
         .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
@@ -227,16 +229,7 @@ def void(session: Session, actor: Actor, patient_id: str, treatment_id: str, rea
     the reason and who voided it, and leaves the history, exports and forecasts. ``reason`` is required."""
     actor.require("clinical.write")
     patient = patient_row(session, actor, patient_id)
-    found = session.execute(
-        select(Injection, TreatmentSession)
-        .join(TreatmentSession, Injection.session_id == TreatmentSession.id)
-        .where(
-            TreatmentSession.patient_id == patient.id,
-            Injection.external_id == treatment_id,
-            Injection.voided.is_(False),
-            TreatmentSession.voided.is_(False),
-        )
-    ).first()
+    found = session.execute(_live_treatments(patient.id).where(Injection.external_id == treatment_id)).first()
     if found is None:
         raise NotFoundError(f"patient {patient_id} has no live treatment {treatment_id!r}")
     if not reason or not reason.strip() or "\x00" in reason:
