@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -352,6 +353,26 @@ def test_a_score_entered_in_error_is_voided_and_leaves_the_forecast(api: TestCli
     assert count(world, Assessment, Assessment.voided.is_(True), Assessment.severity == 3) >= 1  # kept
     row = audit_rows(world, "assessment", f"{pid}/glabellar/{days_ago(5)}/clinician")[-1]
     assert row.action == "void" and row.before["severity"] == 3
+
+
+def test_a_voided_score_can_be_entered_again_corrected(api: TestClient, world: World) -> None:
+    pid = add_patient(api, world.injector)
+    add_treatment(api, world.injector, pid, date=days_ago(60))
+    base = f"/api/v1/patients/{pid}/assessments"
+    score = {"area": "glabellar", "date": days_ago(4), "severity": 3}
+    assert api.post(base, json=score, headers=auth(world.injector)).status_code == 201
+    target = {"area": "glabellar", "date": days_ago(4), "rater": "clinician", "reason": "meant severity 1"}
+    assert api.post(f"{base}/void", json=target, headers=auth(world.injector)).status_code == 200
+    corrected = api.post(base, json={**score, "severity": 1}, headers=auth(world.injector))
+    assert corrected.status_code == 201, corrected.text
+    assert [a["severity"] for a in api.get(base, headers=auth(world.injector)).json()] == [1]
+    row = audit_rows(world, "assessment", f"{pid}/glabellar/{days_ago(4)}/clinician")[-2]
+    assert row.action == "void" and row.before["severity"] == 3
+    day = dt.date.fromisoformat(days_ago(4))
+    kept = (Assessment.voided.is_(True), Assessment.severity == 3, Assessment.date == day)
+    assert count(world, Assessment, *kept) == 1  # the error is kept, voided
+    # a second live score of the same day and rater is still refused
+    assert api.post(base, json={**score, "severity": 2}, headers=auth(world.injector)).status_code == 422
 
 
 def test_bad_scores_are_422_and_nothing_is_stored(api: TestClient, world: World) -> None:

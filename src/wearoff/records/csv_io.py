@@ -306,7 +306,7 @@ def _stored(session: Session, clinic: Clinic | None, scope: _Scope | None = None
             Assessment.severity_rest,
         )
         .join(Patient, Assessment.patient_id == Patient.id)
-        .where(Patient.clinic_id == clinic.id, patient_scope)
+        .where(Patient.clinic_id == clinic.id, patient_scope, Assessment.voided.is_(False))
     )
     for patient, area, date, rater, severity, rest in session.execute(query_a):
         out.assessments[(patient, area, date, rater)] = (severity, rest)

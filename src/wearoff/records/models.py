@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -143,12 +144,21 @@ class Injection(Voidable, Base):
 class Assessment(Voidable, Base):
     """A follow-up severity score of one area: 0-3 at maximal contraction (and optionally at rest).
 
-    One score per patient, area, date and rater.
+    One live score per patient, area, date and rater: a voided score does not block its correction.
     """
 
     __tablename__ = "assessment"
     __table_args__ = (
-        UniqueConstraint("patient_id", "area", "date", "rater"),
+        Index(
+            None,
+            "patient_id",
+            "area",
+            "date",
+            "rater",
+            unique=True,
+            sqlite_where=text("NOT voided"),
+            postgresql_where=text("NOT voided"),
+        ),
         CheckConstraint("severity BETWEEN 0 AND 3", name="severity"),
         CheckConstraint("severity_rest IS NULL OR severity_rest BETWEEN 0 AND 3", name="severity_rest"),
         CheckConstraint("rater IN ('clinician', 'patient')", name="rater"),
@@ -269,7 +279,7 @@ class LoginAttempt(Base):
     counts recent failures per user name and address."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index(None, "username", "ip", "attempted_at"),)
+    __table_args__ = (Index(None, "username", "ip", "attempted_at"), Index(None, "ip", "attempted_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
