@@ -427,6 +427,17 @@ def test_the_due_list_shows_open_windows_to_the_front_desk(api: TestClient, worl
     assert api.get("/api/v1/due", params={"within": -1}, headers=auth(world.desk)).status_code == 422
 
 
+def test_the_clinic_cache_keeps_one_value_a_view_whatever_dates_are_asked(api: TestClient, world: World) -> None:
+    from wearoff.web.services import clinic_cache
+
+    for day in (1, 2, 3):
+        due = api.get("/api/v1/due", params={"as_of": days_ago(day)}, headers=auth(world.desk))
+        assert due.status_code == 200
+    clinics = list(clinic_cache._clinics.values())
+    assert clinics and all(set(c.views) <= {"forecasts", "alerts", "durations"} for c in clinics)
+    assert any(c.views.get("forecasts", (None,))[0] == dt.date.fromisoformat(days_ago(3)) for c in clinics)
+
+
 # --- appointments, analytics, catalog -------------------------------------------------------------------------
 
 
@@ -456,9 +467,9 @@ def test_analytics_counts_observed_wear_off(api: TestClient, world: World) -> No
             headers=auth(world.injector),
         )
     data = api.get("/api/v1/analytics", headers=auth(world.injector)).json()
-    glabellar = next(r for r in data["by_area"] if r["group"] == "mentalis")
-    assert glabellar["observed"] >= 1 and glabellar["treatments"] >= glabellar["observed"]
-    assert glabellar["median_days"] is not None and 80 <= glabellar["median_days"] <= 200
+    mentalis = next(r for r in data["by_area"] if r["group"] == "mentalis")
+    assert mentalis["observed"] >= 1 and mentalis["treatments"] >= mentalis["observed"]
+    assert mentalis["median_days"] is not None and 80 <= mentalis["median_days"] <= 200
 
 
 def test_the_catalog_lists_products_and_areas(api: TestClient, world: World) -> None:

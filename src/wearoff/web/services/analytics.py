@@ -3,8 +3,10 @@ the dashboard (antibody suspicion, warnings on recent treatments).
 
 Each treatment's wear-off is interval-censored between the last clinician score with effect and the first back at
 the area's untreated grade (:func:`wearoff.analytics.treatment_durations`, the rule ``wearoff analytics`` uses);
-medians and quartiles are Turnbull estimates (:class:`wearoff.survival.TurnbullNPMLE`), so treatments re-treated
-before they wore off count as censored instead of biasing the medians short.
+medians and quartiles are Turnbull estimates (:func:`wearoff.survival.turnbull`), so treatments re-treated
+before they wore off count as censored instead of biasing the medians short. A median read from fewer than
+``MIN_EVENTS`` returns seen (the analytics report's rule for comparing with the model) is marked as such on the
+page and left out of its chart.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from wearoff.catalog import load_catalog
 from wearoff.plan.guards import Flag, antibody_suspicion, check_treatment
 from wearoff.plan.history import baseline_severity
 from wearoff.records.values import PatientHistory
-from wearoff.survival import TurnbullNPMLE
+from wearoff.survival import turnbull
 from wearoff.web.actor import Actor
 from wearoff.web.services.clinic_cache import clinic_view
 
@@ -56,18 +58,16 @@ def _rows(table: pd.DataFrame, column: str, labels: dict[str, str]) -> list[Dura
         observed = int(np.isfinite(part["upper"]).sum())
         q25 = median = q75 = None
         if observed:
-            fit = TurnbullNPMLE().fit(part["lower"].to_numpy(), part["upper"].to_numpy())
+            fit = turnbull(part["lower"].to_numpy(), part["upper"].to_numpy())
             q25, median, q75 = (fit.percentile(p) for p in (0.75, 0.5, 0.25))
             q25, median, q75 = (v if np.isfinite(v) else None for v in (q25, median, q75))
         rows.append(DurationRow(str(key), labels.get(str(key), str(key)), len(part), observed, median, q25, q75))
     return sorted(rows, key=lambda r: (-r.treatments, r.label))
 
 
-def durations(session: Session, actor: Actor) -> ClinicDurations:
-    """Wear-off of the clinic's treatments by area, product and injector (see the module docstring)."""
-    actor.require("clinical.read")
+def _durations(histories: list[PatientHistory]) -> ClinicDurations:
     catalog = load_catalog()
-    table = clinic_view(session, actor, "durations", lambda h: treatment_durations(h, catalog).table)
+    table = treatment_durations(histories, catalog).table
     area_labels = {code: a.short_label for code, a in catalog.areas.items()}
     return ClinicDurations(
         _rows(table, "area", area_labels),
@@ -76,6 +76,13 @@ def durations(session: Session, actor: Actor) -> ClinicDurations:
         len(table),
         int(np.isfinite(table["upper"]).sum()),
     )
+
+
+def durations(session: Session, actor: Actor) -> ClinicDurations:
+    """Wear-off of the clinic's treatments by area, product and injector (see the module docstring), computed
+    once until the clinic's records change."""
+    actor.require("clinical.read")
+    return clinic_view(session, actor, "durations", (), _durations)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def alerts(
     ``recent_days`` days; most serious first."""
     actor.require("clinical.read")
     day = as_of or dt.date.today()
-    return clinic_view(session, actor, ("alerts", day, recent_days), lambda h: _alerts(h, day, recent_days))
+    return clinic_view(session, actor, "alerts", (day, recent_days), lambda h: _alerts(h, day, recent_days))
 
 
 def _alerts(histories: list[PatientHistory], day: dt.date, recent_days: int) -> list[Alert]:

@@ -23,7 +23,7 @@ T = TypeVar("T")
 class _Clinic:
     fingerprint: tuple
     histories: list[PatientHistory]
-    views: dict[Hashable, Any] = field(default_factory=dict)
+    views: dict[str, tuple[Hashable, Any]] = field(default_factory=dict)
 
 
 _clinics: dict[tuple[str, int], _Clinic] = {}
@@ -47,15 +47,19 @@ def fingerprint(session: Session, clinic_id: int) -> tuple:
     return (*patients, *injections, *scores, corrections)
 
 
-def clinic_view(session: Session, actor: Actor, key: Hashable, compute: Callable[[list[PatientHistory]], T]) -> T:
-    """``compute(histories)`` of the actor's clinic, computed once per ``key`` until the clinic's records change
-    (``key`` names the view and whatever else it depends on, e.g. the day). Callers check permissions first."""
+def clinic_view(
+    session: Session, actor: Actor, name: str, args: Hashable, compute: Callable[[list[PatientHistory]], T]
+) -> T:
+    """``compute(histories)`` of the actor's clinic for the view ``name`` and what else it depends on (``args``,
+    e.g. the day), kept until the clinic's records change or the view is asked with other ``args``: one value a
+    view, so callers' arguments (a date in a query string) cannot grow the cache. Callers check permissions
+    first."""
     where = (session.get_bind().url.render_as_string(hide_password=True), actor.clinic_id)
     current = fingerprint(session, actor.clinic_id)
     with _lock:
         clinic = _clinics.get(where)
-        if clinic is not None and clinic.fingerprint == current and key in clinic.views:
-            return clinic.views[key]
+        if clinic is not None and clinic.fingerprint == current and clinic.views.get(name, (None,))[0] == args:
+            return clinic.views[name][1]
     if clinic is None or clinic.fingerprint != current:
         clinic = _Clinic(current, repository.clinic_histories(session, actor.clinic))
     value = compute(clinic.histories)
@@ -63,5 +67,5 @@ def clinic_view(session: Session, actor: Actor, key: Hashable, compute: Callable
         stored = _clinics.get(where)
         if stored is None or stored.fingerprint != current:
             _clinics[where] = stored = clinic
-        stored.views[key] = value
+        stored.views[name] = (args, value)
     return value

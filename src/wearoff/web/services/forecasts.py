@@ -139,7 +139,7 @@ class DueEntry:
 def clinic_forecasts(session: Session, actor: Actor, as_of: dt.date) -> list[AreaForecast]:
     """Every patient's and area's forecast as of a date (kept until the clinic's records change)."""
     # no process pool inside a request
-    return clinic_view(session, actor, ("forecasts", as_of), lambda h: forecast_records(h, as_of, workers=1))
+    return clinic_view(session, actor, "forecasts", as_of, lambda h: forecast_records(h, as_of, workers=1))
 
 
 OVERDUE_DAYS = 60
