@@ -294,6 +294,8 @@ def test_a_treatment_is_voided_from_the_patient_page_with_a_reason(
     done = browser.post(path, data={"csrf_token": token, "reason": "charted twice"})
     assert "voided; it is kept with the reason" in done.text
     assert api.get(f"/api/v1/patients/{pid}/treatments", headers=auth(world.injector)).json() == []
+    again = browser.post(path, data={"csrf_token": token, "reason": "charted twice"})  # a second click
+    assert again.status_code == 200 and "Not voided" in again.text and "voided already" in again.text
 
 
 def test_a_score_is_voided_from_the_patient_page(browser: TestClient, world: World, api: TestClient) -> None:

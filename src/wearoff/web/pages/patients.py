@@ -8,11 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from wearoff.catalog import load_catalog
 from wearoff.web.auth import CsrfChecked, DbSession, PageActor, check_csrf
-from wearoff.web.errors import InvalidInputError
+from wearoff.web.errors import InvalidInputError, NotFoundError
 from wearoff.web.pages.charts import plan_chart
 from wearoff.web.pages.forms import flash, form_fields, redirect
 from wearoff.web.pages.rendering import render
@@ -112,13 +111,12 @@ async def record_score(request: Request, patient_id: str, actor: PageActor, sess
     return redirect(f"/patients/{patient_id}#area-{record.area}")
 
 
-def _void(request: Request, session: Session, patient_id: str, void: Callable[[], str]) -> Response:
-    """Run ``void`` (which returns what was voided, in words) in a savepoint; say what happened either way and
-    go back to the patient's page."""
+def _void(request: Request, patient_id: str, void: Callable[[], str]) -> Response:
+    """Run ``void`` (which returns what was voided, in words; it writes nothing unless it succeeds); say what
+    happened either way and go back to the patient's page (a double click or a stale page finds nothing to void)."""
     try:
-        with session.begin_nested():
-            what = void()
-    except InvalidInputError as exc:
+        what = void()
+    except (InvalidInputError, NotFoundError) as exc:
         flash(request, f"Not voided: {exc.message}")
     else:
         flash(request, f"{what} voided; it is kept with the reason.")
@@ -135,7 +133,7 @@ async def void_treatment(
         view = treatments.void(session, actor, patient_id, treatment_id, fields.get("reason", ""))
         return f"Treatment of {view.date:%d %b %Y} ({view.units:g} U)"
 
-    return _void(request, session, patient_id, void)
+    return _void(request, patient_id, void)
 
 
 @router.post("/patients/{patient_id}/scores/void", dependencies=[CsrfChecked])
@@ -151,7 +149,7 @@ async def void_score(request: Request, patient_id: str, actor: PageActor, sessio
         score = assessments.void(session, actor, patient_id, area, day, rater, reason)
         return f"Score {score.severity} of {score.date:%d %b %Y}"
 
-    return _void(request, session, patient_id, void)
+    return _void(request, patient_id, void)
 
 
 @router.post("/patients/{patient_id}/appointments", dependencies=[CsrfChecked])

@@ -14,7 +14,7 @@ from wearoff.web.actor import Actor
 from wearoff.web.errors import InvalidInputError, NotFoundError
 from wearoff.web.services import audit
 from wearoff.web.services.patients import find_patient, patient_row
-from wearoff.web.services.storing import store, text
+from wearoff.web.services.storing import store, text, void_row
 
 SEVERITY_WORDS = {
     0: "none: no line, even at the strongest frown or squint",
@@ -102,14 +102,10 @@ def void(
         )
     )
     if row is None:
-        raise NotFoundError(f"patient {patient_id} has no live {rater} score of {area} on {date}")
-    if not reason or not reason.strip() or "\x00" in reason:
-        raise InvalidInputError.one("reason", "say why the score is voided")
+        raise NotFoundError(
+            f"patient {patient_id} has no live {rater} score of {area} on {date}: it may be voided already; "
+            "reload the patient's scores"
+        )
     before = AssessmentRecord(row.date, row.area, row.severity, row.rater, row.severity_rest)
-    with session.begin_nested():
-        repository.void(session, row, reason, actor.username)
-        audit.record(
-            session, actor, "void", "assessment", f"{patient_id}/{area}/{date}/{rater}", before=before,
-            after={"reason": reason.strip()},
-        )  # fmt: skip
+    void_row(session, actor, row, "assessment", f"{patient_id}/{area}/{date}/{rater}", before, reason)
     return before

@@ -15,7 +15,7 @@ from wearoff.records.values import PatientInfo
 from wearoff.web.actor import Actor
 from wearoff.web.errors import InvalidInputError, NotFoundError
 from wearoff.web.services import audit
-from wearoff.web.services.storing import store
+from wearoff.web.services.storing import reason_text, store
 
 DEMOGRAPHICS = ("sex", "birth_year", "activity")
 
@@ -127,10 +127,7 @@ def update_patient(
     unknown = sorted(set(changes) - set(DEMOGRAPHICS))
     if unknown:
         raise InvalidInputError.one(unknown[0], f"only {', '.join(DEMOGRAPHICS)} can be corrected here")
-    if not reason or not reason.strip():
-        raise InvalidInputError.one("reason", "say why the record is corrected")
-    if "\x00" in reason:
-        raise InvalidInputError.one("reason", "the reason must be printable text")
+    reason = reason_text(reason, "record is corrected")
     changed = {k: v for k, v in changes.items() if v is not None and v != getattr(row, k)}
     if not changed:
         raise InvalidInputError.one("", "nothing to change: the values are the stored ones")

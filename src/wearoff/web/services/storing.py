@@ -9,10 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from wearoff.records import repository
+from wearoff.records import validation as v
 from wearoff.records.csv_io import ImportReport, RowSource, RowTable, store_rows
 from wearoff.records.errors import RecordsError, RecordsImportError
+from wearoff.records.models import Base
 from wearoff.web.actor import Actor
 from wearoff.web.errors import FieldProblem, InvalidInputError
+from wearoff.web.services import audit
 
 SOURCE = RowSource(patients="this clinic's patients", add_patient="add the patient first")
 
@@ -61,3 +65,26 @@ def store(
         raise InvalidInputError([FieldProblem(e.column, e.message) for e in exc.errors]) from None
     except RecordsError as exc:
         raise InvalidInputError.one("", str(exc)) from None
+
+
+def reason_text(reason: str | None, what: str) -> str:
+    """The reason given for a correction or a void: required, printable, at most the records' short-text limit;
+    ``what`` completes "say why the ..." in the refusal."""
+    try:
+        why = v.parse_text(reason, "reason")
+    except v.FieldError as exc:
+        raise InvalidInputError.one("reason", str(exc)) from exc
+    if why is None or "\x00" in why:
+        raise InvalidInputError.one("reason", f"say why the {what}, in printable text")
+    return why
+
+
+def void_row(
+    session: Session, actor: Actor, row: Base, entity: str, entity_id: str, before: object, reason: str
+) -> None:
+    """Void ``row`` (:func:`wearoff.records.repository.void`: kept, with the reason and who voided it) and write
+    its audit entry, together or not at all."""
+    why = reason_text(reason, f"{entity} is voided")
+    with session.begin_nested():
+        repository.void(session, row, why, actor.username)
+        audit.record(session, actor, "void", entity, entity_id, before=before, after={"reason": why})

@@ -21,7 +21,7 @@ from wearoff.web.actor import Actor
 from wearoff.web.errors import FieldProblem, InvalidInputError, NotFoundError
 from wearoff.web.services import audit
 from wearoff.web.services.patients import patient_row
-from wearoff.web.services.storing import store, text
+from wearoff.web.services.storing import store, text, void_row
 
 
 @dataclass(frozen=True)
@@ -231,12 +231,11 @@ def void(session: Session, actor: Actor, patient_id: str, treatment_id: str, rea
     patient = patient_row(session, actor, patient_id)
     found = session.execute(_live_treatments(patient.id).where(Injection.external_id == treatment_id)).first()
     if found is None:
-        raise NotFoundError(f"patient {patient_id} has no live treatment {treatment_id!r}")
-    if not reason or not reason.strip() or "\x00" in reason:
-        raise InvalidInputError.one("reason", "say why the treatment is voided")
+        raise NotFoundError(
+            f"patient {patient_id} has no live treatment {treatment_id!r}: it may be voided already; reload the "
+            "patient's treatments"
+        )
     injection, treatment_session = found
     before = _view(injection, treatment_session)
-    with session.begin_nested():
-        repository.void(session, injection, reason, actor.username)
-        audit.record(session, actor, "void", "treatment", treatment_id, before=before, after={"reason": reason.strip()})
+    void_row(session, actor, injection, "treatment", treatment_id, before, reason)
     return before
