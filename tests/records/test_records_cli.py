@@ -14,6 +14,7 @@ from wearoff.records.db import head_revision, make_engine, mask_url
 from .conftest import GOOD, count_rows, read_folder, wipe, write_folder
 
 runner = CliRunner()
+TO_DO = "; fix the rows listed and run again"
 
 
 @pytest.fixture
@@ -68,9 +69,31 @@ def test_import_of_a_bad_folder_prints_every_bad_row_and_stores_nothing(url: str
     assert lines[0].startswith("treatments.csv:7: units: units must be positive")
     assert lines[1].startswith("assessments.csv:8: patient_id: patient 'P9' is neither")
     assert lines[2].startswith("assessments.csv:9: severity: severity 4 is outside 0-3")
-    assert lines[3] == f"error: 3 bad row(s) in {folder}, 3 problem(s); nothing was imported"
+    assert lines[3] == f"error: 3 bad row(s) in {folder}, 3 problem(s); nothing was imported{TO_DO}"
     assert len(lines) == 4 and "Traceback" not in result.output
     assert _counts(url) == before
+
+
+def test_import_of_many_bad_rows_lists_the_first_shown_problems_and_counts_the_rest(url: str, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from wearoff.records.errors import SHOWN_PROBLEMS
+
+    bad = SHOWN_PROBLEMS + 7
+    files = dict(GOOD)
+    files["assessments.csv"] += "".join(
+        f"P001,glabellar,{dt.date(2024, 6, 1) + dt.timedelta(days=i)},4,clinician,\n" for i in range(bad)
+    )
+    folder = write_folder(tmp_path / "bad", files)
+    result = runner.invoke(app, ["import", str(folder), "--database-url", url])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == SHOWN_PROBLEMS + 2 and "Traceback" not in result.output
+    expected = [f"assessments.csv:{8 + i}: severity: severity 4 is outside 0-3" for i in range(SHOWN_PROBLEMS)]
+    assert lines[:SHOWN_PROBLEMS] == expected  # line 100 too: ":100:" is no emoji
+    assert lines[SHOWN_PROBLEMS] == "and 7 more problem(s)"
+    assert lines[-1] == f"error: {bad} bad row(s) in {folder}, {bad} problem(s); nothing was imported{TO_DO}"
+    assert _counts(url)["patient"] == 0
 
 
 def test_import_into_an_uninitialised_database_says_what_to_do(tmp_path: Path) -> None:
@@ -138,7 +161,7 @@ def test_fhir_import_of_a_bad_bundle_prints_one_line_per_bad_entry(url: str, tmp
     assert lines[0].startswith("bundle.json:entry[4]: units: units must be positive")
     assert lines[1].startswith("bundle.json:entry[7]: patient_id: 'urn:uuid:elsewhere' is not the fullUrl")
     assert lines[2] == "bundle.json:entry[12]: severity: severity 5 is outside 0-3 (at Observation.valueInteger)"
-    assert lines[3] == f"error: 3 bad entries in {bundle}, 3 problem(s); nothing was imported"
+    assert lines[3] == f"error: 3 bad entries in {bundle}, 3 problem(s); nothing was imported{TO_DO}"
     assert len(lines) == 4 and "Traceback" not in result.output
     assert _counts(url)["patient"] == 0
 

@@ -33,8 +33,9 @@ class FamilyName(StrEnum):
 
 
 @contextmanager
-def _fit_errors() -> Iterator[None]:
-    """Records, data set, cluster and model-input errors as one line with exit code 2."""
+def _fit_errors(records: str = "the records folder") -> Iterator[None]:
+    """Records, data set, cluster and model-input errors as one line with exit code 2 (the bad rows of the
+    ``records`` folder listed first)."""
     from wearoff.records.errors import RecordsError, RecordsImportError
     from wearoff.scale import ClusterError, DatasetError
 
@@ -42,7 +43,7 @@ def _fit_errors() -> Iterator[None]:
         with user_errors():
             yield
     except RecordsImportError as exc:
-        fail_on_bad_rows(exc.errors, f"{len(exc.errors)} problem(s) in the records folder; nothing fitted")
+        fail_on_bad_rows(exc, records, "nothing fitted")
     except (RecordsError, DatasetError, ClusterError) as exc:
         fail(str(exc))
     except ValueError as exc:
@@ -140,7 +141,7 @@ def fit_command(
         with _fit_errors():
             parse_scheduler(scheduler)  # a bad --scheduler fails before any work
     chosen = [c.strip() for c in covariates.split(",") if c.strip()] if covariates else None
-    with tempfile.TemporaryDirectory(prefix="wearoff-fit-") as scratch, _fit_errors():
+    with tempfile.TemporaryDirectory(prefix="wearoff-fit-") as scratch, _fit_errors(records):
         if not is_uri and _is_records_folder(Path(source)):
             from wearoff.scale.convert import GROUP_ALIASES, records_to_parquet
 
@@ -208,10 +209,10 @@ def analytics_command(
         try:
             histories = read_folder(records)
         except RecordsImportError as exc:
-            fail_on_bad_rows(exc.errors, f"{len(exc.errors)} problem(s) in {records}; no report written")
+            fail_on_bad_rows(exc, records, "no report written")
         except RecordsError as exc:
             fail(str(exc))
-        source = records  # a string: a Path would fold s3://bucket into s3:/bucket
+        source = str(records)
     else:
         from wearoff.records import db
         from wearoff.records.repository import clinic_histories

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from wearoff.records.errors import RecordsImportError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,16 +26,21 @@ EvidenceOption = Annotated[
 
 def fail(message: str) -> NoReturn:
     """Print a one-line error and exit with code 2 (``message`` is text, not Rich markup)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, emoji=False)
     raise typer.Exit(2)
 
 
-def fail_on_bad_rows(errors: Sequence[object], summary: str) -> NoReturn:
-    """List every bad row of refused records (``file:line: column: message``) on stderr, then :func:`fail` with
-    ``summary``."""
-    for error in errors:
-        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
-    fail(summary)
+def fail_on_bad_rows(exc: RecordsImportError, where: object, not_done: str) -> NoReturn:
+    """List the problems of refused records on stderr, one a line (``file:line: column: message``), at most
+    :data:`~wearoff.records.errors.SHOWN_PROBLEMS` of them and then how many more; then :func:`fail` in one line:
+    how many bad rows ``where``, what was ``not_done`` (``"nothing was imported"``) and what to do."""
+    from wearoff.records.errors import SHOWN_PROBLEMS
+
+    for error in exc.errors[:SHOWN_PROBLEMS]:
+        err_console.print(str(error), markup=False, emoji=False, highlight=False, soft_wrap=True)
+    if len(exc.errors) > SHOWN_PROBLEMS:
+        err_console.print(f"and {len(exc.errors) - SHOWN_PROBLEMS} more problem(s)", markup=False, highlight=False)
+    fail(f"{exc.summary(where)}; {not_done}; fix the rows listed and run again")
 
 
 @contextmanager

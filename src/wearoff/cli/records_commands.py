@@ -160,13 +160,9 @@ def import_command(
             if report.changed:
                 _audit_import(session, report, "fhir" if fhir is not None else "csv")
     except RecordsImportError as exc:
-        if fhir is not None:
-            bad = f"{exc.bad_rows} bad {'entry' if exc.bad_rows == 1 else 'entries'} in {fhir}"
-        else:
-            bad = f"{exc.bad_rows} bad row(s) in {folder}"
-        fail_on_bad_rows(exc.errors, f"{bad}, {len(exc.errors)} problem(s); nothing was imported")
+        fail_on_bad_rows(exc, fhir if fhir is not None else folder, "nothing was imported")
     for warning in report.warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(f"warning: {warning}", markup=False, emoji=False, highlight=False, soft_wrap=True)
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -227,7 +223,7 @@ def forecast_records_command(
     try:
         histories = read_folder(folder)
     except RecordsImportError as exc:
-        fail_on_bad_rows(exc.errors, f"{len(exc.errors)} problem(s) in {folder}; nothing forecast")
+        fail_on_bad_rows(exc, folder, "nothing forecast")
     except RecordsError as exc:
         fail(str(exc))
     gc.freeze()  # the records stay alive to the end: keep the collector from rescanning them while forecasting

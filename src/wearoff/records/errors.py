@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SHOWN_PROBLEMS = 200
+"""Problems of a refused import listed in the answer (the rest are counted): enough to fix a file in one pass."""
+
 
 class RecordsError(ValueError):
     """A records operation refused its input (unknown clinic, bad amendment, database not initialised, ...)."""
@@ -40,15 +43,20 @@ class RecordsImportError(RecordsError):
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = list(errors)
-        rows = {(e.file, e.line) for e in self.errors}
-        if any(e.entry is not None for e in self.errors):
-            what = f"{len(rows)} bad {'entry' if len(rows) == 1 else 'entries'}"
-        else:
-            what = f"{len(rows)} bad row(s)"
         super().__init__(
-            f"{what}, {len(self.errors)} problem(s); nothing was imported"
-            + (f" (first: {self.errors[0]})" if self.errors else "")
+            f"{self.summary()}; nothing was imported" + (f" (first: {self.errors[0]})" if self.errors else "")
         )
+
+    def summary(self, where: object = None) -> str:
+        """What was refused, in a phrase: ``3 bad row(s) in WHERE, 4 problem(s)`` (``bad entries`` for a FHIR
+        Bundle; without ``in WHERE`` when ``where`` is None)."""
+        rows = self.bad_rows
+        if any(e.entry is not None for e in self.errors):
+            what = f"{rows} bad {'entry' if rows == 1 else 'entries'}"
+        else:
+            what = f"{rows} bad row(s)"
+        place = f" in {where}" if where is not None else ""
+        return f"{what}{place}, {len(self.errors)} problem(s)"
 
     @property
     def bad_rows(self) -> int:

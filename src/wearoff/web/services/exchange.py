@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from wearoff.records import csv_io, fhir_io
 from wearoff.records.audit import import_counts, record_import
 from wearoff.records.csv_io import ASSESSMENTS, PATIENTS, TREATMENTS
-from wearoff.records.errors import RecordsError, RecordsImportError
+from wearoff.records.errors import SHOWN_PROBLEMS, RecordsError, RecordsImportError
 from wearoff.web.actor import Actor
 from wearoff.web.errors import FieldProblem, InvalidInputError
 from wearoff.web.services import audit
@@ -32,10 +32,6 @@ def export_csv_zip(session: Session, actor: Actor) -> bytes:
                 archive.write(Path(folder) / name, name)
     audit.record(session, actor, "export", "records", actor.clinic, after={"format": "csv"})
     return buffer.getvalue()
-
-
-SHOWN_PROBLEMS = 200
-"""Problems of a refused import listed in the answer (the rest are counted): enough to fix a file in one pass."""
 
 
 def _import_errors(exc: RecordsImportError) -> InvalidInputError:
