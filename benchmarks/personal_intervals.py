@@ -10,7 +10,7 @@ likelihood (:meth:`wearoff.survival.families.LogNormal.log_interval`):
 
 with :math:`m_k` the population forecast's log median wear-off day of earlier treatment *k*, :math:`\\sigma_b` the
 model's patient share of the duration spread and :math:`\\sigma_w^2` what remains of the forecast's own spread
-(its 90 % interval over 3.29); the posterior of *b* on a grid, and the next treatment's median wear-off day from
+(its 90 % interval over 2 x 1.645); the posterior of *b* on a grid, and the next treatment's median wear-off day from
 the posterior mixture. Both are compared with the true wear-off day of every patient with two or more earlier
 treatments of the area, on the clinic of ``benchmarks/personal_forecasts.py``; the population forecast is the
 reference measured in the same run.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import ndtri
 
 from personal_forecasts import benchmark_clinic
 from wearoff.analytics import treatment_durations
@@ -35,12 +36,17 @@ from wearoff.plan.records_forecast import forecast_records
 from wearoff.records.values import AreaHistory, PatientHistory
 from wearoff.survival.families import LogNormal
 
+WIDTH90 = 2.0 * float(ndtri(0.95))
+"""Width of a normal 90 % interval in standard deviations."""
+MIN_WITHIN_VARIANCE = 1e-4
+"""Floor of the within-patient variance of log duration (SD 0.01) where a forecast's own spread is below the
+patient spread: keeps it positive."""
 GRID = np.linspace(-4.0, 4.0, 161)
 """The patient's random intercept in units of its prior SD."""
 
 
 def _spread(lower90: float, upper90: float) -> float:
-    return (math.log(max(upper90, 1.0)) - math.log(max(lower90, 1.0))) / 3.29
+    return (math.log(max(upper90, 1.0)) - math.log(max(lower90, 1.0))) / WIDTH90
 
 
 def _mixture_median(weights: np.ndarray, locations: np.ndarray, sd: float) -> float:
@@ -99,14 +105,14 @@ def main() -> None:
         rows = by_patient.get(r.patient_id)
         if rows is not None:
             for row in rows[rows["treatment_id"] != r.treatment_id].itertuples():
-                sw = math.sqrt(max(row.s**2 - sigma_b**2, 1e-4))
+                sw = math.sqrt(max(row.s**2 - sigma_b**2, MIN_WITHIN_VARIANCE))
                 z_lo = (math.log(row.lower) - row.m - b) / sw if row.lower > 0 else np.full_like(b, -np.inf)
                 z_hi = (math.log(row.upper) - row.m - b) / sw if np.isfinite(row.upper) else np.full_like(b, np.inf)
                 log_post += LogNormal.log_interval(z_lo, z_hi)
         w = np.exp(log_post - log_post.max())
         w /= w.sum()
         m0 = math.log(max(reference.median, 1.0))
-        sw0 = math.sqrt(max(_spread(reference.lower90, reference.upper90) ** 2 - sigma_b**2, 1e-4))
+        sw0 = math.sqrt(max(_spread(reference.lower90, reference.upper90) ** 2 - sigma_b**2, MIN_WITHIN_VARIANCE))
         median = _mixture_median(w, m0 + b, sw0)
         true = truth[r.treatment_id]
         errors["population"].append(abs(reference.median - true))

@@ -25,7 +25,7 @@ from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import standard_normal_nodes
 from wearoff.model.parameters import Parameters, load_parameters
 from wearoff.model.personal import Episode, ScoredEpisodes, episode_log_likelihoods, patient_posteriors
-from wearoff.plan.history import courses_as_of
+from wearoff.plan.history import patient_episodes
 
 DENSE_POINTS = 241
 """Points a dimension of the dense reference grid on [-6, 6] (spacing 0.05)."""
@@ -61,7 +61,7 @@ def grid_moments(
 def main() -> None:
     bench = benchmark_clinic(__doc__.splitlines()[0], patients=150)
     params, catalog = load_parameters(), load_catalog()
-    patients = [courses[0].history for h in bench.records if (courses := courses_as_of(h, bench.as_of))]
+    patients = [patient_episodes(h, bench.as_of) for h in bench.records]
     patients = [h for h in patients if any(e.observations for e in h)]
 
     start = time.perf_counter()

@@ -11,20 +11,20 @@ import wearoff.simulation.clinic as simulation
 from wearoff.inference.clinic_level import fit_clinic_time_ratio
 from wearoff.model.personal import Episode
 from wearoff.model.treatment import Treatment
-from wearoff.plan.history import courses_as_of
+from wearoff.plan.history import patient_episodes
 
 
 def _histories(params, ratio: float, seed: int) -> list[list[Episode]]:
+    """A clinic drawn with durations ``ratio`` times the model's, every patient re-booked on the clinic's fixed
+    schedule (visit days that do not depend on the wear-off)."""
     shifted = params.with_values({"log_tau_ref": params["log_tau_ref"] + np.log(ratio)})
-    clinic = simulation.simulate_clinic(300, 2.0, seed, params=shifted)
+    clinic = simulation.simulate_clinic(300, 2.0, seed, params=shifted, fixed_schedule_share=1.0)
     end = simulation.START + timedelta(days=800)
-    return [courses_as_of(h, end)[0].history for h in simulation.histories(clinic)]
+    return [patient_episodes(h, end) for h in simulation.histories(clinic)]
 
 
 @pytest.mark.parametrize(("ratio", "seed"), [(1.0, 12), (0.6, 13)])
-def test_the_time_ratio_of_a_simulated_clinic_is_recovered(params, monkeypatch, ratio: float, seed: int) -> None:
-    # every patient re-booked on the clinic's fixed schedule: visit days that do not depend on the wear-off
-    monkeypatch.setattr(simulation, "FIXED_SCHEDULE_SHARE", 1.0)
+def test_the_time_ratio_of_a_simulated_clinic_is_recovered(params, ratio: float, seed: int) -> None:
     fit = fit_clinic_time_ratio(params, _histories(params, ratio, seed))
     lower, upper = fit.interval
     assert lower < ratio < upper

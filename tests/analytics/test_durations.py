@@ -99,3 +99,11 @@ def test_a_placebo_treatment_is_excluded_as_no_toxin() -> None:
     assert d.excluded["no_toxin"] == 1
     assert list(d.table["product"]) == ["onabotulinumtoxinA"]
     assert d.table["log_relative_dose"].notna().all() and (d.table["log_relative_dose"] > -1e9).all()
+
+
+def test_a_clinic_of_placebo_treatments_is_told_why_nothing_was_read() -> None:
+    h = history("glabellar", [(0, "placebo", 0)], [(0, 3, "clinician"), (30, 3, "clinician")])
+    d = treatment_durations([h])
+    assert d.table.empty
+    message = d.none_readable()
+    assert "placebo" in message and ": 1" in message and "record the pre-treatment severity" in message

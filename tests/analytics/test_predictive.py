@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import wearoff.simulation.clinic as clinic_simulation
 from wearoff.analytics import treatment_durations
 from wearoff.analytics.durations import observed_intervals
 from wearoff.analytics.summary import compare_with_model
@@ -54,28 +52,27 @@ def test_vectorised_intervals_read_scores_by_the_rule(cases: list[tuple[int, lis
             assert (lower[i, r], upper[i, r]) == _read_one(list(days[i, : len(visits)]), scores, b)
 
 
-def _clinic_booked_on_a_schedule(monkeypatch: pytest.MonkeyPatch, params) -> tuple[pd.DataFrame, dict]:
+def _clinic_booked_on_a_schedule(params) -> tuple[pd.DataFrame, dict]:
     """A clinic simulated from ``params`` whose patients are all re-booked on days 100-240, whatever their
     wear-off: its scoring days carry no information about the wear-off (the check's premise). The simulator
     draws its own patients and scores, independently of the check's code."""
-    monkeypatch.setattr(clinic_simulation, "FIXED_SCHEDULE_SHARE", 1.0)
-    monkeypatch.setattr(clinic_simulation, "FIXED_SCHEDULE_DAYS", (100, 240))
-    durations = treatment_durations(histories(simulate_clinic(300, 2.0, seed=11, params=params)))
+    clinic = simulate_clinic(300, 2.0, seed=11, params=params, fixed_schedule_share=1.0, fixed_schedule_days=(100, 240))
+    durations = treatment_durations(histories(clinic))
     return durations.table, durations.followup_days
 
 
-def test_a_clinic_simulated_from_the_model_is_consistent_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    table, followup = _clinic_booked_on_a_schedule(monkeypatch, load_parameters())
+def test_a_clinic_simulated_from_the_model_is_consistent_with_it() -> None:
+    table, followup = _clinic_booked_on_a_schedule(load_parameters())
     done, _ = compare_with_model(table, followup, rng=1, n_boot=10, n_draws=60)
     verdicts = [c.verdict for c in done]
     assert len(verdicts) >= 10
     assert verdicts.count("consistent") >= len(verdicts) - 1, verdicts
 
 
-def test_a_clinic_whose_treatments_last_half_as_long_is_called_shorter(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_clinic_whose_treatments_last_half_as_long_is_called_shorter() -> None:
     params = load_parameters()
     shorter = params.with_values({"log_tau_ref": params["log_tau_ref"] + np.log(0.5)})
-    table, followup = _clinic_booked_on_a_schedule(monkeypatch, shorter)
+    table, followup = _clinic_booked_on_a_schedule(shorter)
     done, _ = compare_with_model(table, followup, rng=1, n_boot=10, n_draws=60)
     assert "longer" not in [c.verdict for c in done]
     glabellar = [c.verdict for c in done if c.area == "glabellar"]  # the longest-lasting area: the most power

@@ -77,6 +77,15 @@ COLUMNS = (
 """Columns of :attr:`Durations.table`, in order."""
 
 
+EXCLUDED_BECAUSE = {
+    "no_followup": "without a clinician follow-up score",
+    "patient_only": "with the patient's own scores only",
+    "no_baseline": "in an area whose untreated severity was never scored",
+    "no_toxin": "of a product that holds no toxin (placebo: no duration to read)",
+}
+"""Each reason a treatment is left out of the durations, in words."""
+
+
 @dataclass
 class Durations:
     """The interval-censored durations of a clinic and what was left out.
@@ -95,6 +104,14 @@ class Durations:
     @property
     def n_excluded(self) -> int:
         return sum(self.excluded.values())
+
+    def none_readable(self) -> str:
+        """Why no treatment could be read as a duration, every reason counted, and what to record."""
+        reasons = ", ".join(f"{EXCLUDED_BECAUSE[k]}: {n}" for k, n in self.excluded.items() if n)
+        return (
+            f"none of the {self.n_treatments} treatments can be read as a duration ({reasons or 'no treatments'}); "
+            "record the pre-treatment severity and a clinician's score at follow-up visits"
+        )
 
 
 def wear_off_interval(days: Iterable[float], severities: Iterable[int], baseline: int) -> tuple[float, float]:

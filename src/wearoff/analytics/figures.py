@@ -71,12 +71,18 @@ def plot_effects(effects: list[Effect], path: Path) -> Path:
     return path
 
 
+EDGE_MARGIN = 1.08
+"""Where a median the follow-up never reached is drawn: 8 % beyond the furthest value drawn, clear of it."""
+EMPTY_HORIZON_DAYS = 300.0
+"""The axis of a comparison with nothing finite to draw: ten months, past any glabellar wear-off."""
+
+
 def plot_comparison(rows: list[ModelComparison], path: Path) -> Path:
     """Per area and product: the model's prediction of the clinic's median (its median and 90 % range, observed as
     the clinic observes) against the clinic's median wear-off day with its 95 % bootstrap interval. A median the
     follow-up never reached is drawn at the right edge as an arrow head."""
-    finite = [v for r in rows for v in (r.predicted_upper90, r.clinic_upper, r.model_median) if np.isfinite(v)]
-    edge = 1.08 * max(finite, default=300.0)
+    finite = [v for r in rows for v in (r.predicted_upper90, r.clinic_upper) if np.isfinite(v)]
+    edge = EDGE_MARGIN * max(finite, default=EMPTY_HORIZON_DAYS)
 
     def at(value: float) -> float:
         return value if np.isfinite(value) else edge

@@ -96,8 +96,7 @@ def drawn_intervals(
     z_duration = rng.standard_normal((n_patients, n_draws))[patient]
     tau = np.exp(terms.log_tau_mean[:, None] + sigma_b * z_duration + sigma_w * rng.standard_normal((k, n_draws)))
     onset = np.exp(terms.onset_log_mean[:, None] + fields["onset_log_sd"] * rng.standard_normal((k, n_draws)))
-    peak = curve.peak_effect(terms.log_rel_dose[:, None] + terms.omega * z_effect, log_ec50=terms.log_ec50,
-                             hill=terms.hill)  # fmt: skip
+    peak = terms.peak(z_effect)
     scored = [followup_days[str(t)] for t in rows["treatment_id"]]
     days = np.full((k, max(len(d) for d in scored)), np.nan)
     for i, d in enumerate(scored):

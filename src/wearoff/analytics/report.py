@@ -17,6 +17,7 @@ from wearoff.analytics.summary import (
     MIN_EVENTS,
     MIN_ROWS,
     PREDICTIVE_DRAWS,
+    RELEVANT_RATIO,
     clinic_time_ratio,
     compare_with_model,
     fit_effects,
@@ -59,13 +60,7 @@ def write_report(
     durations = treatment_durations(histories)
     table = durations.table
     if table.empty:
-        raise ValueError(
-            f"none of the {durations.n_treatments} treatments can be read as a duration (without a clinician "
-            f"follow-up score: {durations.excluded['no_followup']}, with the patient's own scores only: "
-            f"{durations.excluded['patient_only']}, in an area whose untreated severity was never scored: "
-            f"{durations.excluded['no_baseline']}); record the pre-treatment severity and a clinician's score at "
-            "follow-up visits"
-        )
+        raise ValueError(durations.none_readable())
     curves = {}
     for column, title in (("area", "by area"), ("product", "by product"), ("injector", "by injector")):
         groups = survival_by(table, column)
@@ -111,6 +106,7 @@ def write_report(
             min_events=MIN_EVENTS,
             draws=PREDICTIVE_DRAWS,
             level=level,
+            relevant_ratio=RELEVANT_RATIO,
         )
     )
     path = folder / REPORT

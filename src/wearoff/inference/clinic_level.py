@@ -38,7 +38,7 @@ from wearoff.catalog import Catalog
 from wearoff.model.parameters import Parameters
 from wearoff.model.personal import Episode, marginal_log_likelihood
 
-__all__ = ["ClinicTimeRatio", "fit_clinic_time_ratio"]
+__all__ = ["ClinicTimeRatio", "NoScoresError", "fit_clinic_time_ratio"]
 
 LOG_RATIO_BOUND = math.log(4.0)
 """The search runs over time ratios from a quarter to four times the model's (a clinic outside is a data error)."""
@@ -69,6 +69,10 @@ class ClinicTimeRatio:
         return math.exp(self.log_ratio - half), math.exp(self.log_ratio + half)
 
 
+class NoScoresError(ValueError):
+    """The clinic recorded no follow-up score: there is nothing to fit its level to."""
+
+
 def _shifted(params: Parameters, theta: float) -> Parameters:
     return params.with_values({"log_tau_ref": params["log_tau_ref"] + theta})
 
@@ -80,7 +84,7 @@ def fit_clinic_time_ratio(
     scored = [h for h in histories if any(e.observations for e in h)]
     scores = sum(len(e.observations) for h in scored for e in h)
     if not scored:
-        raise ValueError("no follow-up scores: record severity scores after treatments to fit the clinic's level")
+        raise NoScoresError("no follow-up scores: record severity scores after treatments to fit the clinic's level")
 
     def negative(theta: float) -> float:
         return -marginal_log_likelihood(_shifted(params, theta), scored, catalog)

@@ -85,7 +85,8 @@ def mixture_survival(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, x: np.ndarra
 
 
 ROOT_TOLERANCE = 1e-7
-"""Absolute tolerance (log days, so relative in days) of :func:`mixture_survival_roots`."""
+"""Absolute tolerance (log days, so relative in days) of :func:`mixture_survival_roots`: 1e-7 of a 120-day
+wear-off is about a second, far below the one-decimal days forecasts print."""
 ROOT_MAX_STEPS = 60
 
 
@@ -582,10 +583,21 @@ class TreatmentTerms:
     log_ec50: float
     hill: float
 
+    def take(self, rows: np.ndarray) -> TreatmentTerms:
+        """The terms of the treatments ``rows`` only."""
+        return replace(
+            self,
+            log_rel_dose=self.log_rel_dose[rows],
+            log_tau_mean=self.log_tau_mean[rows],
+            onset_log_mean=self.onset_log_mean[rows],
+        )
+
     def peak(self, z_effect: np.ndarray) -> np.ndarray:
-        """(treatments, nodes) peak effect at sensitivities ``z_effect`` (:func:`wearoff.model.curve.peak_effect`)."""
+        """(treatments, nodes) peak effect at sensitivities ``z_effect``: nodes (M,) shared by every treatment, or
+        (treatments, M) of each its own (:func:`wearoff.model.curve.peak_effect`)."""
+        z = np.asarray(z_effect)
         return curve.peak_effect(
-            self.log_rel_dose[:, None] + self.omega * np.asarray(z_effect)[None, :],
+            self.log_rel_dose[:, None] + self.omega * (z if z.ndim == 2 else z[None, :]),
             log_ec50=self.log_ec50,
             hill=self.hill,
         )

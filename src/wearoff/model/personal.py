@@ -235,10 +235,9 @@ def episode_log_likelihoods(
     for start in range(0, len(which), EPISODE_CHUNK):
         chunk = which[start : start + EPISODE_CHUNK]
         part = slice(start, start + len(chunk))
-        peak = curve.peak_effect(
-            terms.log_rel_dose[chunk, None] + terms.omega * z_effect[part], log_ec50=terms.log_ec50, hill=terms.hill
-        )  # (k, M)
-        tau = np.exp(terms.log_tau_mean[chunk, None, None] + sigma_b * z_duration[part, :, None] + sigma_w * z_eps)
+        these = terms.take(chunk)
+        peak = these.peak(z_effect[part])  # (k, M)
+        tau = np.exp(these.log_tau_mean[:, None, None] + sigma_b * z_duration[part, :, None] + sigma_w * z_eps)
         counts = scored.first[chunk + 1] - scored.first[chunk]
         owner = np.repeat(np.arange(len(chunk)), counts)
         rows = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + scored.first[chunk][owner]
@@ -246,7 +245,7 @@ def episode_log_likelihoods(
         e = curve.effect(
             scored.days[rows, None, None],
             peak=peak[owner][:, :, None],
-            onset_day=np.exp(terms.onset_log_mean[chunk][owner])[:, None, None],
+            onset_day=np.exp(these.onset_log_mean[owner])[:, None, None],
             tau=tau[owner],
             gamma=fields["gamma"],
             shape=fields["rise_shape"],

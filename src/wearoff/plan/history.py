@@ -113,3 +113,15 @@ def courses_as_of(history: PatientHistory, as_of: date, *, with_history: bool = 
         )
         for area, area_treatments in sorted(by_area.items())
     ]
+
+
+def patient_episodes(history: PatientHistory, as_of: date | None = None) -> list[Episode]:
+    """Every treatment of the patient on or before ``as_of`` (default: their last record) with its scores: what
+    the patient's random effects are learnt from (the history shared by :func:`courses_as_of`'s courses)."""
+    if as_of is None:
+        dates = [r.date for area in history.areas.values() for r in (*area.treatments, *area.assessments)]
+        if not dates:
+            return []
+        as_of = max(dates)
+    courses = courses_as_of(history, as_of)
+    return courses[0].history if courses else []

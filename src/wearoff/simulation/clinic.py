@@ -73,8 +73,13 @@ def simulate_clinic(
     params: Parameters | None = None,
     catalog: Catalog | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    fixed_schedule_share: float = FIXED_SCHEDULE_SHARE,
+    fixed_schedule_days: tuple[int, int] = FIXED_SCHEDULE_DAYS,
 ) -> SimulatedClinic:
-    """Draw a clinic of ``patients`` treated over ``years`` (see the module docstring)."""
+    """Draw a clinic of ``patients`` treated over ``years`` (see the module docstring); the booking policy is
+    ``fixed_schedule_share`` of patients re-booked between ``fixed_schedule_days`` whatever their wear-off, the
+    others coming back when they see it gone."""
     params = params or load_parameters()
     catalog = catalog or load_catalog()
     rng = np.random.default_rng(seed)
@@ -95,7 +100,7 @@ def simulate_clinic(
         product = _choice(rng, PRODUCT_SHARES)
         potency = catalog.product(product).ona_units_per_unit.value
         label_interval = int(catalog.product(product).label_min_interval_days.value)
-        fixed_schedule = rng.random() < FIXED_SCHEDULE_SHARE
+        fixed_schedule = rng.random() < fixed_schedule_share
         areas = [a for a, chance in AREA_CHANCES.items() if rng.random() < chance] or ["glabellar"]
         for area in areas:
             ref = catalog.area(area).reference_units.value * (MALE_DOSE_FACTOR if sex == "male" else 1.0)
@@ -150,7 +155,7 @@ def simulate_clinic(
                             "rater": "clinician",
                         }
                     )
-                first, last = FIXED_SCHEDULE_DAYS
+                first, last = fixed_schedule_days
                 gap = (
                     first + int(rng.integers(0, last - first + 1))
                     if fixed_schedule

@@ -68,7 +68,6 @@ from wearoff.survival.quadrature import gauss_hermite
 __all__ = [
     "GroupQuadrature",
     "adapt_quadrature",
-    "gauss_hermite",
     "grouped_negative_log_likelihood",
     "grouped_nll_prepared",
     "marginal_survival",
