@@ -26,7 +26,9 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	bash scripts/ensure-chromium.sh
 	@if [ -z "$$WEAROFF_TEST_POSTGRES_URL" ]; then \
-		eval "$$(bash scripts/start-test-postgres.sh | grep '^export ')"; \
+		out="$$(bash scripts/start-test-postgres.sh)" \
+			|| { echo "make test: PostgreSQL could not be started (see above)" >&2; exit 1; }; \
+		eval "$$(printf '%s\n' "$$out" | grep '^export ')"; \
 	fi; \
 	WEAROFF_STRICT_TESTS=1 $(BIN)/pytest -n 2
 

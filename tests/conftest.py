@@ -36,3 +36,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped in a run that must provide everything ({STRICT_ENV} is set): {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collectreport(report: pytest.CollectReport) -> object:
+    """Module-level skips (``pytest.importorskip``, ``pytest.skip(allow_module_level=True)``) happen at collection,
+    where :func:`pytest_runtest_makereport` never sees them: in a strict run they fail too."""
+    if report.skipped and os.environ.get(STRICT_ENV):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{report.nodeid} skipped at collection in a run that must provide everything ({STRICT_ENV} is set): "
+            f"{reason} (`make test` provides what the suite needs)"
+        )
+    yield

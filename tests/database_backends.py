@@ -32,7 +32,7 @@ BACKENDS = [
 @contextmanager
 def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     """The URL of a new, empty database: a SQLite file in ``folder``, or a PostgreSQL database created on the
-    server of :data:`PG_ENV` and dropped on exit."""
+    server of :data:`PG_ENV` and dropped on exit, however the ``with`` block ends."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'wearoff.db'}"
         return
@@ -42,8 +42,10 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield base.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:  # also when the caller's set-up (a migration, say) or its tests fail
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()

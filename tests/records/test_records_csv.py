@@ -397,10 +397,20 @@ def _one_row(file: str, row: dict[str, str]) -> csv_io.RowTable:
     return csv_io.RowTable(file=file, columns=list(row), rows=[(2, row)])
 
 
-def test_rows_checked_against_their_patients_only_meet_the_same_checks(engine: Engine, good_folder: Path) -> None:
+def test_rows_checked_against_their_patients_only_meet_the_same_checks(
+    engine: Engine, good_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A form's rows read only their patients' records (and the treatment ids they name) and are still refused
     for a treatment id of another patient, and found unchanged when stored already."""
     _import(engine, good_folder)
+    read_stored = csv_io._stored
+    reads: list[csv_io._Stored] = []  # what each check read of the stored records
+
+    def spy(*args: object, **kwargs: object) -> csv_io._Stored:
+        reads.append(read_stored(*args, **kwargs))
+        return reads[-1]
+
+    monkeypatch.setattr(csv_io, "_stored", spy)
     taken = {"treatment_id": "T001", "patient_id": "P003", "date": "2024-01-10", "product": "onabotulinumtoxinA",
              "area": "glabellar", "units": "20"}  # fmt: skip
     before = count_rows(engine)
@@ -411,6 +421,9 @@ def test_rows_checked_against_their_patients_only_meet_the_same_checks(engine: E
     assert [e.column for e in caught.value.errors] == ["patient_id"]
     assert "'P001', not 'P003'" in caught.value.errors[0].message
     assert count_rows(engine) == before
+    # read: P003's records and T001 (the row names it, though it is P001's); nothing else of P001's or P002's
+    assert set(reads[-1].patients) == {"P003"} and set(reads[-1].treatments) == {"T001", "T005"}
+    assert {key[0] for key in reads[-1].assessments} == {"P003"}
     stored = {"patient_id": "P001", "area": "glabellar", "date": "2024-01-10", "severity": "3", "rater": "clinician",
               "severity_rest": "1"}  # fmt: skip
     fresh = {**taken, "treatment_id": "T900", "date": "2024-06-01"}
@@ -419,3 +432,6 @@ def test_rows_checked_against_their_patients_only_meet_the_same_checks(engine: E
         csv_io.store_rows(session, report, None, _one_row("treatments.csv", fresh),
                           _one_row("assessments.csv", stored), today=TODAY, rows_patients_only=True)  # fmt: skip
     assert (report.treatments_added, report.assessments_unchanged) == (1, 1)
+    assert set(reads[-1].patients) == {"P001", "P003"}  # the rows' patients: not P002
+    assert set(reads[-1].treatments) == {"T001", "T002", "T003", "T005"}
+    assert {key[0] for key in reads[-1].assessments} == {"P001", "P003"}

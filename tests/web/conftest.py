@@ -1,5 +1,5 @@
 """Fixtures of the web tests: every database test runs on SQLite and, when WEAROFF_TEST_POSTGRES_URL is set, on
-PostgreSQL (the pattern of tests/records/conftest.py).
+PostgreSQL (the backends and throwaway databases of tests/database_backends.py, shared with the records tests).
 
 Each test module gets a fresh migrated database per backend and one app on it. Tests never delete rows (the
 audit log refuses it): each module works in clinics of its own (:class:`World`), and tests add patients with
