@@ -44,7 +44,7 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
-def _is_sqlite(url: str) -> bool:
+def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
@@ -56,7 +56,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     savepoints then behave as on PostgreSQL, so a failed import or migration leaves the file as it was.
     """
     url = url or database_url()
-    if not _is_sqlite(url):
+    if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     engine = create_engine(url, **kwargs)

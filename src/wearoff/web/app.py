@@ -17,6 +17,7 @@ from wearoff import __version__
 from wearoff.records.db import make_engine
 from wearoff.web.api import PREFIX, api_router
 from wearoff.web.auth import LoginRequiredError
+from wearoff.web.database import TokenLookups
 from wearoff.web.errors import InvalidInputError, NotAuthenticatedError, ServiceError, ThrottledError
 from wearoff.web.headers import SecurityHeaders
 from wearoff.web.pages import page_router
@@ -59,11 +60,13 @@ def create_app(settings: WebSettings) -> FastAPI:
     in_memory = make_url(settings.database_url).database in (None, "", ":memory:")  # one shared connection
     pool = {} if in_memory else {"pool_size": REQUEST_THREADS // 2, "max_overflow": REQUEST_THREADS // 2}
     engine = make_engine(settings.database_url, **pool)
+    tokens = TokenLookups.for_app(settings.database_url, engine, in_memory=in_memory)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        tokens.engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -76,6 +79,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.token_lookups = tokens
     app.state.adhoc_forecasts = AdhocForecasts()
     app.state.evidence = EvidenceReport(settings.report_dir or _default_report_dir(), settings.evidence_path)
     app.add_middleware(SecurityHeaders)

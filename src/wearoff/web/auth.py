@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from wearoff.web import security
 from wearoff.web.actor import Actor
-from wearoff.web.database import engine_of, get_session
+from wearoff.web.database import TokenLookups, get_session
 from wearoff.web.errors import ForbiddenError, NotAuthenticatedError
 from wearoff.web.services import users
 
@@ -29,13 +30,18 @@ sent for a stored write)."""
 async def api_actor(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Actor:
-    """The user of the request's API token; 401 without a valid one. The token is looked up in a short session of
-    its own, so a route that needs no database (a forecast) holds no connection while it computes; the lookup (one
-    indexed row) runs on the event loop: a hop to a worker thread and back costs more than the query."""
+    """The user of the request's API token; 401 without a valid one. The token is looked up on a connection of its
+    own (:class:`~wearoff.web.database.TokenLookups`: on the event loop for an SQLite file, in a worker thread for
+    a database server), so a route that needs no database (a forecast) holds no connection while it computes."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticatedError("send an API token: Authorization: Bearer <token>")
-    with engine_of(request).connect() as connection:
-        return users.actor_for_token(connection, credentials.credentials)
+    lookups: TokenLookups = request.app.state.token_lookups
+
+    def lookup() -> Actor:
+        with lookups.engine.connect() as connection:
+            return users.actor_for_token(connection, credentials.credentials)
+
+    return lookup() if lookups.on_loop else await run_in_threadpool(lookup)
 
 
 class LoginRequiredError(Exception):
