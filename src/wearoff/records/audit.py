@@ -4,8 +4,6 @@ all write here; the web app's readers of the log are in :mod:`wearoff.web.servic
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,23 +11,9 @@ from sqlalchemy.orm import Session
 from wearoff.records.csv_io import ImportReport
 from wearoff.records.models import AuditLog, utcnow
 from wearoff.records.repository import require_clinic
+from wearoff.records.values import jsonable
 
 __all__ = ["import_counts", "jsonable", "record_import", "write"]
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as JSON-ready data: dataclasses and mappings recursively, dates as ISO text."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return value
 
 
 def write(

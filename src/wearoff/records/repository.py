@@ -28,7 +28,14 @@ from wearoff.records.models import (
     TreatmentSession,
     utcnow,
 )
-from wearoff.records.values import AreaHistory, AssessmentRecord, PatientHistory, PatientInfo, TreatmentRecord
+from wearoff.records.values import (
+    AreaHistory,
+    AssessmentRecord,
+    PatientHistory,
+    PatientInfo,
+    TreatmentRecord,
+    jsonable,
+)
 
 DEFAULT_CLINIC = "default"
 
@@ -177,12 +184,6 @@ def _histories(session: Session, patients: list[Patient], scope: Any) -> list[Pa
 _PROTECTED = {"id", "voided", "clinic_id", "patient_id", "session_id", "created_at"}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
-
-
 def _text(limit: int) -> Callable[[Any, Base], Any]:
     def check(value: Any, _row: Base) -> Any:
         if value is None:
@@ -297,13 +298,13 @@ def amend(session: Session, row: Base, column: str, new_value: Any, reason: str,
         raise RecordsError(f"{table}.{column}: {exc}") from None
     old = getattr(row, column)
     if old == clean:
-        raise RecordsError(f"{table}.{column} is already {_jsonable(clean)!r}; nothing to amend")
+        raise RecordsError(f"{table}.{column} is already {jsonable(clean)!r}; nothing to amend")
     amendment = Amendment(
         table_name=table,
         row_id=row.id,  # type: ignore[attr-defined]
         column_name=column,
-        old_value=_jsonable(old),
-        new_value=_jsonable(clean),
+        old_value=jsonable(old),
+        new_value=jsonable(clean),
         reason=reason.strip(),
         amended_at=utcnow(),
         amended_by=by.strip(),

@@ -5,8 +5,10 @@ No database here: these are frozen dataclasses, read once and used without a ses
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,18 @@ class PatientHistory:
 
     patient: PatientInfo
     areas: dict[str, AreaHistory]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready data: dataclasses and mappings recursively, dates as ISO text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
