@@ -23,9 +23,10 @@ and every treatment *k* its own deviation and onset:
 with the treatment's own dose, area, product, sex, activity, conditioning and untreated grade. The true
 improvement on the days the clinic scored the treatment is rated by a clinician drawn from the rater model
 (:func:`wearoff.model.ratings.rated_severity`), the scores are read into an interval by the same rule
-(:func:`wearoff.analytics.durations.wear_off_interval`), and the group's Turnbull median is taken. The draws'
-medians are the model's predictive distribution of the clinic's median; the clinic is "shorter" ("longer") when its
-own median lies below the 5th (above the 95th) percentile of the draws.
+(:func:`wearoff.analytics.durations.observed_intervals`, the vectorised rule behind ``wear_off_interval``), and
+the group's Turnbull median is taken. The draws' medians are the model's predictive distribution of the clinic's
+median; the clinic is "shorter" ("longer") when its own median lies below the 5th (above the 95th) percentile of
+the draws.
 
 What it conditions on: the days the clinic scored, as they were. That is right where scoring days do not depend
 on the wear-off (a fixed review, fixed re-booking), as above; with the durations of such a clinic halved, every

@@ -80,7 +80,8 @@ def _unknown(value: str, known: list[str], what: str, plural: str) -> str:
 
 
 def parse_id(value: str, what: str) -> str:
-    """A non-empty external id of at most :data:`ID_MAX` characters."""
+    """A non-empty external id of at most :data:`ID_MAX` characters, returned as written (the rows' raw ids are what
+    :class:`wearoff.records.csv_io._Scope` reads stored records by: an id changed here would leave them out)."""
     if not value:
         raise FieldError(f"{what} is missing")
     if len(value) > ID_MAX:
