@@ -28,6 +28,7 @@ def test_shipped_parameters_record_their_fit(evidence_path, params) -> None:
     prov = params.provenance
     assert prov["evidence_sha256"] == hashlib.sha256(evidence_path.read_bytes()).hexdigest()
     assert prov["rows_fitted"] > 50
+    assert prov["converged"], prov["optimiser"]
     for name in params.values:
         load_priors().prior(name)  # every fitted parameter has a prior with a source
 
@@ -75,10 +76,11 @@ def test_leave_one_study_out_never_sees_the_held_out_study(small_rows, params, m
         return real_fit(rows, start, **{**kwargs, "max_iter": 2})
 
     monkeypatch.setattr(calibrate, "fit", spy)
-    held = leave_one_study_out(small_rows, params, studies=["READY1_RELA"])
+    held, refits = leave_one_study_out(small_rows, params, studies=["READY1_RELA"])
     assert seen == [{"JOSEPH2021_ABO_DOSE", "CARRUTHERS2005_WOMEN"}]
     assert {h.row.study for h in held} == {"READY1_RELA"} and len(held) == 9
     assert all(h.lower90 <= h.predicted <= h.upper90 for h in held)
+    assert [r.study for r in refits] == ["READY1_RELA"] and refits[0].iterations <= 2
 
 
 def test_accuracy_figures() -> None:
@@ -112,3 +114,72 @@ def test_objective_survives_extreme_steps(evidence_path) -> None:
     objective = Objective(rows, names)
     assert objective(np.array([400.0, 0.0])) == UNUSABLE
     assert objective(np.array([-1.0, -0.6])) < UNUSABLE
+
+
+def test_gradient_predicts_again_only_the_rows_a_parameter_moves(small_rows, params) -> None:
+    """The calibration's gradient recomputes an area's or a product's rows only: it must equal the gradient that
+    recomputes every row."""
+    from wearoff.inference.calibrate import FD_STEP, Objective, _value_and_gradient
+
+    rows = fit_rows(small_rows)
+    names = ["log_tau_ref", "log_het_logit", "product_need.abobotulinumtoxinA", "product_duration.relabotulinumtoxinA"]
+    objective = Objective(rows, names)
+    x = np.array([params[n] for n in names])
+    value, gradient = _value_and_gradient(objective, x, None)
+    every_row = [(objective(x + FD_STEP * e) - value) / FD_STEP for e in np.eye(len(x))]
+    assert value == pytest.approx(objective(x))
+    assert gradient == pytest.approx(every_row, rel=1e-9, abs=1e-9)
+    assert all(g != 0 for g in gradient)
+
+
+def test_posterior_covariance_keeps_the_prior_where_no_row_informs(small_rows, params) -> None:
+    from wearoff.inference.calibrate import posterior_covariance
+
+    rows = fit_rows(small_rows)
+    names = ["log_tau_ref", "product_duration.abobotulinumtoxinA", "product_duration.daxibotulinumtoxinA"]
+    cov = posterior_covariance(params, rows, names, load_priors())
+    sd = np.sqrt(np.diag(cov.matrix))
+    assert sd[0] < load_priors().prior("log_tau_ref").sd  # informed by every row
+    assert sd[1] < 0.9 * load_priors().prior("product_duration.abobotulinumtoxinA").sd  # JOSEPH2021's arms
+    assert sd[2] == pytest.approx(load_priors().prior("product_duration.daxibotulinumtoxinA").sd)  # no daxi row
+    assert np.allclose(cov.matrix, cov.matrix.T) and np.all(np.linalg.eigvalsh(cov.matrix) > 0)
+
+
+def test_whole_day_rows_are_likely_only_within_their_day(params) -> None:
+    """A median onset reported as day 2 says the trial's median lies within (1, 2]."""
+    from wearoff.inference.likelihood import FitRow, row_log_likelihoods
+    from wearoff.model.arms import Arm
+    from wearoff.model.endpoints import reported_day
+
+    arm = Arm("abobotulinumtoxinA", "glabellar", 50, 90, 80)
+    row = FitRow("X", arm, "median_onset_days", None, 2.0, 1.0)
+    inside, before, after = (row_log_likelihoods(params, [row], np.array([d]))[0] for d in (1.5, 0.6, 4.0))
+    assert inside < 0 and inside > before and inside > after
+    assert [reported_day(d) for d in (0.3, 1.0, 1.2, 2.0, 2.01)] == [1.0, 1.0, 2.0, 2.0, 3.0]
+
+
+def test_intervals_carry_the_uncertainty_of_the_fitted_parameters(params) -> None:
+    from dataclasses import replace
+
+    from wearoff.model.arms import Arm, predict_arms
+
+    assert params.covariance is not None, "the shipped parameters carry their posterior covariance"
+    arms = [Arm("onabotulinumtoxinA", "glabellar", 20, 90, 2000), Arm("onabotulinumtoxinA", "forehead", 20, 90, 2000)]
+    codes, days = ["inv_ge1", "inv_ge1"], [120.0, 120.0]
+    with_uncertainty = predict_arms(params, arms, codes, days)
+    without = predict_arms(replace(params, covariance=None), arms, codes, days)
+    for a, b in zip(with_uncertainty, without, strict=True):
+        assert a.predicted == b.predicted
+        assert a.upper90 - a.lower90 > b.upper90 - b.lower90
+
+
+def test_a_share_near_zero_keeps_a_band_near_zero(params) -> None:
+    """Parameter uncertainty is propagated by secants over one posterior sd, on a logit scale floored at one
+    patient in 500: a relapse share of a percent just after the responders are counted is uncertain in relative
+    terms, but its band must not open to 100 % (the tangent at such a share extrapolates its steepest slope)."""
+    from wearoff.model.arms import Arm, predict_arms
+
+    arm = Arm("onabotulinumtoxinA", "glabellar", 10, 100, 20)
+    early = predict_arms(params, [arm], ["returned_to_baseline"], [35.0])[0]
+    assert 0.2 < early.predicted < 5.0
+    assert early.upper90 < 50.0

@@ -107,3 +107,19 @@ def test_intervals_widen_for_areas_and_products_no_evidence_fitted(params) -> No
     )
     assert extra[0] == 0.0 and extra[1] > 0.0
     assert not params.is_fitted("area_need.mentalis")
+
+
+@pytest.mark.parametrize("name", ["log_ec50", "log_visibility"])
+def test_every_endpoint_is_continuous_in_the_parameters(params, name: str) -> None:
+    """Calibration follows the parameters by small steps: no endpoint may jump when a quadrature node's peak
+    crosses a threshold (trial durations once counted patients whose peak barely cleared it as responders lasting
+    hours, and the optimiser stalled at such a jump)."""
+    low_dose = Arm("onabotulinumtoxinA", "glabellar", 10, 100, 20)
+    codes = [c for c in SEVERITY_ONSET_DURATION_CODES if c != "pct_of_max_effect"]
+    days = [None if not ENDPOINTS[c].needs_day else 120.0 for c in codes]
+    steps = params[name] + np.linspace(-0.3, 0.3, 301)
+    arms = [low_dose] * len(codes)
+    values = np.array([predict_values(arm_cohorts(params.with_values({name: v}), arms), codes, days) for v in steps])
+    jumps = np.max(np.abs(np.diff(values, axis=0)), axis=0)
+    scale = np.where([ENDPOINTS[c].unit == "percent" for c in codes], 0.5, 0.005 * np.median(values, axis=0))
+    assert all(jumps < scale), {c: round(j, 3) for c, j, s in zip(codes, jumps, scale, strict=True) if j >= s}

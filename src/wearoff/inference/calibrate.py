@@ -1,9 +1,10 @@
 """Calibration of the population parameters on published arms: maximum a posteriori, deterministic.
 
 The objective is the weighted log-likelihood of :mod:`wearoff.inference.likelihood` plus the normal log prior
-of ``data/priors.toml``; it is maximised by L-BFGS-B from the prior means with finite-difference gradients
-(optionally computed on several processes). Leave-one-study-out cross-validation refits without each study,
-warm-started from the full fit, and predicts the study's rows.
+of ``data/priors.toml``; it is maximised by L-BFGS-B from the prior means, to convergence, with finite-difference
+gradients (optionally computed on several processes). The fit carries the Laplace approximation of its posterior
+covariance (:func:`posterior_covariance`). Leave-one-study-out cross-validation refits without each study,
+warm-started from the full fit and run to the same convergence, and predicts the study's rows.
 """
 
 from __future__ import annotations
@@ -22,14 +23,38 @@ from scipy.optimize import minimize
 
 from wearoff import __version__
 from wearoff.inference.evidence import EvidenceRow
-from wearoff.inference.likelihood import FitRow, fit_rows, log_likelihood, log_prior
-from wearoff.model.arms import predict_arms
-from wearoff.model.parameters import Parameters, PriorSet, load_priors
+from wearoff.inference.likelihood import FitRow, fit_rows, log_prior, predict_rows, row_log_likelihoods
+from wearoff.model.arms import (
+    DEFAULT_ARM_SIZE,
+    SCALE_FLOOR,
+    days_log_sd,
+    predict_arms,
+    prediction_jacobian,
+    rows_moved_by,
+)
+from wearoff.model.endpoints import ENDPOINTS
+from wearoff.model.parameters import Covariance, Parameters, PriorSet, load_priors
 
 FD_STEP = 1e-4
+ABNORMAL_LINE_SEARCH = 2
+"""``scipy.optimize.minimize`` status of L-BFGS-B when its line search cannot decrease the objective."""
 UNUSABLE = 1e12
 """The objective where the model cannot be evaluated: the optimiser backs off."""
 Progress = Callable[[str], None]
+
+
+LIKELIHOOD_ONLY = "likelihood only"
+"""Reach of a parameter that moves no prediction, only the likelihood of the observed values (heterogeneity)."""
+Reach = np.ndarray | str | None
+
+
+def parameter_reach(name: str, rows: list[FitRow]) -> Reach:
+    """The rows a parameter can change: those whose prediction it moves (indices, ``None`` for every row, see
+    :func:`wearoff.model.arms.rows_moved_by`), or, for a between-trial heterogeneity, the likelihood of every row
+    with no prediction moved (:data:`LIKELIHOOD_ONLY`)."""
+    if name.startswith("log_het_"):
+        return LIKELIHOOD_ONLY
+    return rows_moved_by(name, [r.arm for r in rows])
 
 
 @dataclass
@@ -40,16 +65,44 @@ class Objective:
     names: list[str]
     priors: PriorSet = field(default_factory=load_priors)
 
+    def __post_init__(self) -> None:
+        self.weights = np.array([r.weight for r in self.rows])
+        self.reach = [parameter_reach(n, self.rows) for n in self.names]
+
     def params(self, x: np.ndarray) -> Parameters:
         return Parameters(dict(zip(self.names, map(float, x), strict=True)), self.priors)
 
-    def __call__(self, x: np.ndarray) -> float:
+    def terms(self, x: np.ndarray, subset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions and weighted log-likelihoods of the rows (of ``subset`` only, if given)."""
+        params = self.params(x)
+        rows = self.rows if subset is None else [self.rows[i] for i in subset]
+        weights = self.weights if subset is None else self.weights[subset]
+        predicted = predict_rows(params, rows)
+        return predicted, weights * row_log_likelihoods(params, rows, predicted)
+
+    def _value(self, x: np.ndarray, log_likelihood: Callable[[Parameters], float]) -> float:
         params = self.params(x)
         try:
-            value = -(log_likelihood(params, self.rows) + log_prior(params.values, self.priors))
+            value = -(log_likelihood(params) + log_prior(params.values, self.priors))
         except (OverflowError, FloatingPointError, ZeroDivisionError):
             return UNUSABLE  # a line search stepped far outside the plausible region
         return value if math.isfinite(value) else UNUSABLE
+
+    def __call__(self, x: np.ndarray) -> float:
+        return self._value(x, lambda _: float(np.sum(self.terms(x)[1])))
+
+    def moved(self, x: np.ndarray, j: int, base: tuple[np.ndarray, np.ndarray]) -> float:
+        """The objective at ``x`` when only parameter ``j`` differs from the point whose row predictions and terms
+        are ``base``: only the rows the parameter reaches are predicted again (none for a heterogeneity)."""
+        predicted, terms = base
+        reach = self.reach[j]
+        if isinstance(reach, str):
+            return self._value(x, lambda p: float(np.sum(self.weights * row_log_likelihoods(p, self.rows, predicted))))
+        if reach is None:
+            return self(x)
+        if reach.size == 0:
+            return self._value(x, lambda _: float(np.sum(terms)))
+        return self._value(x, lambda _: float(np.sum(terms) - np.sum(terms[reach]) + np.sum(self.terms(x, reach)[1])))
 
 
 _WORKER_OBJECTIVE: Objective | None = None
@@ -60,16 +113,31 @@ def _init_worker(objective: Objective) -> None:
     _WORKER_OBJECTIVE = objective
 
 
-def _evaluate(x: np.ndarray) -> float:
+def _evaluate_moved(task: tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]]) -> float:
     assert _WORKER_OBJECTIVE is not None
-    return _WORKER_OBJECTIVE(x)
+    return _WORKER_OBJECTIVE.moved(*task)
 
 
-def _gradient(objective: Objective, x: np.ndarray, f0: float, pool: ProcessPoolExecutor | None) -> np.ndarray:
-    """Forward-difference gradient; the evaluations run on the pool when there is one."""
-    points = [x + FD_STEP * e for e in np.eye(len(x))]
-    values = list(pool.map(_evaluate, points)) if pool else [objective(p) for p in points]
-    return (np.asarray(values) - f0) / FD_STEP
+def _value_and_gradient(
+    objective: Objective, x: np.ndarray, pool: ProcessPoolExecutor | None, *, central: bool = False
+) -> tuple[float, np.ndarray]:
+    """The objective and its forward-difference gradient. A step in an area's or a product's term predicts only
+    that area's or product's rows again, and a step in a heterogeneity none: the same gradient as recomputing
+    every row, in less than half the work (1.1 s against 2.3 s on the shared evidence). The steps run on the pool
+    when there is one."""
+    try:
+        predicted, terms = objective.terms(x)
+    except (OverflowError, FloatingPointError, ZeroDivisionError):
+        return UNUSABLE, np.zeros(len(x))
+    f0 = objective._value(x, lambda _: float(np.sum(terms)))
+    if f0 >= UNUSABLE:
+        return f0, np.zeros(len(x))
+    signs = (1.0, -1.0) if central else (1.0,)
+    tasks = [(x + sign * FD_STEP * e, j, (predicted, terms)) for sign in signs for j, e in enumerate(np.eye(len(x)))]
+    values = np.asarray(list(pool.map(_evaluate_moved, tasks)) if pool else [objective.moved(*t) for t in tasks])
+    if central:
+        return f0, (values[: len(x)] - values[len(x) :]) / (2.0 * FD_STEP)
+    return f0, (values - f0) / FD_STEP
 
 
 @dataclass(frozen=True)
@@ -103,9 +171,10 @@ def fit(
     pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(objective,)) if workers > 1 else None
     iteration = 0
 
+    central = False
+
     def fun_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
-        f0 = objective(x)
-        return f0, _gradient(objective, x, f0, pool)
+        return _value_and_gradient(objective, x, pool, central=central)
 
     def callback(xk: np.ndarray) -> None:
         nonlocal iteration
@@ -122,11 +191,55 @@ def fit(
             callback=callback,
             options={"maxiter": max_iter, "ftol": ftol, "gtol": 1e-5},
         )
+        if result.status == ABNORMAL_LINE_SEARCH:
+            # near the optimum the forward difference's bias (half the step times the curvature, ~0.07 for the
+            # mean log duration) outgrows the gradient and the line search fails: polish with central differences
+            central = True
+            polish = minimize(
+                fun_and_grad,
+                result.x,
+                jac=True,
+                method="L-BFGS-B",
+                callback=callback,
+                options={"maxiter": max_iter, "ftol": ftol, "gtol": 1e-5},
+            )
+            polish.nit += result.nit
+            result = polish if polish.fun <= result.fun else result
     finally:
         if pool:
             pool.shutdown()
     params = objective.params(result.x)
+    params = params.with_covariance(posterior_covariance(params, rows, names, priors))
     return Fit(params, float(result.fun), int(result.nit), bool(result.success), str(result.message))
+
+
+def row_information(params: Parameters, rows: list[FitRow], predicted: np.ndarray) -> np.ndarray:
+    r"""Each row's weighted Fisher information about its prediction on the scale of :func:`prediction_jacobian`:
+    a percent of *n* patients, :math:`1 / (\sigma_{het}^2 + 1/(n p (1 - p)))` on the logit scale; a day, the
+    inverse variance of its log (:func:`wearoff.model.arms.days_log_sd`)."""
+    het = math.exp(params["log_het_logit"])
+    out = np.empty(len(rows))
+    for i, (row, value) in enumerate(zip(rows, predicted, strict=True)):
+        n = row.arm.n or DEFAULT_ARM_SIZE
+        if ENDPOINTS[row.endpoint].unit == "percent":
+            p = min(max(value / 100.0, SCALE_FLOOR), 1.0 - SCALE_FLOOR)
+            out[i] = 1.0 / (het**2 + 1.0 / (n * p * (1.0 - p)))
+        else:
+            out[i] = 1.0 / days_log_sd(params, row.endpoint, n) ** 2
+    return out * np.array([r.weight for r in rows])
+
+
+def posterior_covariance(params: Parameters, rows: list[FitRow], names: list[str], priors: PriorSet) -> Covariance:
+    r"""Laplace approximation of the fitted values' posterior covariance: the inverse of the Gauss-Newton curvature
+    of the negative log posterior, :math:`(J^\top W J + P)^{-1}`, with *J* the predictions' Jacobian
+    (:func:`wearoff.model.arms.prediction_jacobian`), *W* the rows' information (:func:`row_information`) and *P*
+    the prior precisions. The heterogeneities move no prediction: their variance is their prior's."""
+    arms, endpoints, days = [r.arm for r in rows], [r.endpoint for r in rows], [r.day for r in rows]
+    predicted = predict_rows(params, rows)
+    jac = prediction_jacobian(params, names, arms, endpoints, days, predicted)
+    precision = np.array([1.0 / priors.prior(n).sd ** 2 if priors.prior(n).sd > 0 else 0.0 for n in names])
+    curvature = jac.T @ (row_information(params, rows, predicted)[:, None] * jac) + np.diag(precision)
+    return Covariance(tuple(names), np.linalg.inv(curvature))
 
 
 @dataclass(frozen=True)
@@ -139,32 +252,45 @@ class RowPrediction:
     upper90: float
 
 
+@dataclass(frozen=True)
+class StudyRefit:
+    """How the refit without one study ended."""
+
+    study: str
+    iterations: int
+    converged: bool
+    message: str
+
+
 def leave_one_study_out(
     rows: list[EvidenceRow],
     full: Parameters,
     *,
     studies: list[str] | None = None,
     workers: int = 1,
-    max_iter: int = 30,
+    max_iter: int = 400,
     progress: Progress | None = None,
-) -> list[RowPrediction]:
-    """Refit without each study (warm-started from the full fit) and predict that study's rows.
+) -> tuple[list[RowPrediction], list[StudyRefit]]:
+    """Refit without each study and predict that study's rows; also how each refit ended.
 
-    A refit starts at the full fit and stops when the objective changes by less than 1e-8 relative: leaving
-    one study out moves the optimum a little, and the held-out predictions are stable well before that.
+    A refit starts at the full fit (leaving one study out moves the optimum a little) and runs to the full fit's
+    own convergence criterion: a refit stopped early would still carry the held-out study's pull on the
+    parameters, and its predictions would not be held out.
     """
     usable = [r for r in rows if r.unsupported is None and r.value is not None]
     all_studies = list(dict.fromkeys(r.study for r in usable))
     out: list[RowPrediction] = []
+    refits: list[StudyRefit] = []
     for i, study in enumerate(studies or all_studies, start=1):
         if progress:
             progress(f"study {i}/{len(studies or all_studies)}: {study}")
         train = fit_rows([r for r in rows if r.study != study])
         held = [r for r in usable if r.study == study]
-        params = fit(train, full, workers=workers, max_iter=max_iter, ftol=1e-8).params
-        preds = predict_arms(params, [r.arm for r in held], [r.endpoint for r in held], [r.day for r in held])
+        result = fit(train, full, workers=workers, max_iter=max_iter)
+        refits.append(StudyRefit(study, result.iterations, result.converged, result.message))
+        preds = predict_arms(result.params, [r.arm for r in held], [r.endpoint for r in held], [r.day for r in held])
         out += [RowPrediction(r, p.predicted, p.lower90, p.upper90) for r, p in zip(held, preds, strict=True)]
-    return out
+    return out, refits
 
 
 def provenance(evidence: Path, result: Fit, n_rows: int) -> dict:

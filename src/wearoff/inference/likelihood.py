@@ -4,7 +4,9 @@ r"""The likelihood of published arms given the population parameters, and the lo
   a between-trial logit-normal spread (integrated by Gauss-Hermite quadrature),
   :math:`P(k) = \int \mathrm{Bin}(k; n, p^*(\zeta))\,\phi(\zeta)\,d\zeta` with
   :math:`\mathrm{logit}\,p^*(\zeta) = \mathrm{logit}\,p + \sigma_{het}\zeta`.
-* Day rows: :math:`\log v \sim N(\log \hat v, s^2)` with *s* from :func:`wearoff.model.arms.days_log_sd`.
+* Day rows: :math:`\log v \sim N(\log \hat v, s^2)` with *s* from :func:`wearoff.model.arms.days_log_sd`. A day
+  reported in whole days (median onset) only says the trial's day lies in :math:`(v - 1, v]`:
+  :math:`P = \Phi\big((\log v - \log\hat v)/s\big) - \Phi\big((\log(v - 1) - \log\hat v)/s\big)`.
 
 Rows are weighted: half weight for numbers read off a graph (``approx``), and rows of one study share their
 patients, so a study with more than ``STUDY_ROW_CAP`` rows counts as that many independent rows.
@@ -17,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, gammaln, logit, logsumexp
+from scipy.special import expit, gammaln, logit, logsumexp, ndtr
 
 from wearoff.catalog import Catalog
 from wearoff.inference.evidence import EvidenceRow
@@ -81,9 +83,20 @@ def row_log_likelihoods(params: Parameters, rows: list[FitRow], predicted: np.nd
             out[i] = -1e6
             continue
         sd = days_log_sd(params, rows[i].endpoint, int(n[i]))
+        if ENDPOINTS[rows[i].endpoint].whole_days:
+            out[i] = _log_whole_day_probability(observed[i], predicted[i], sd)
+            continue
         resid = (math.log(observed[i]) - math.log(predicted[i])) / sd
         out[i] = -0.5 * resid**2 - math.log(sd) - 0.5 * math.log(2 * math.pi)
     return out
+
+
+def _log_whole_day_probability(reported: float, predicted: float, sd: float) -> float:
+    """Log P(a trial's continuous day falls within the reported whole day (v - 1, v]) when its log is
+    N(log predicted, sd^2)."""
+    upper = (math.log(reported) - math.log(predicted)) / sd
+    lower = (math.log(reported - 1.0) - math.log(predicted)) / sd if reported > 1.0 else -math.inf
+    return math.log(max(float(ndtr(upper) - ndtr(lower)), 1e-300))
 
 
 def predict_rows(params: Parameters, rows: list[FitRow], catalog: Catalog | None = None) -> np.ndarray:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from wearoff.inference.calibrate import RowPrediction, fit, leave_one_study_out, provenance
+from wearoff.inference.calibrate import RowPrediction, StudyRefit, fit, leave_one_study_out, provenance
 from wearoff.inference.evidence import EvidenceRow, read_arms
 from wearoff.inference.likelihood import fit_rows
 from wearoff.inference.metrics import Accuracy, Scored, accuracy
@@ -34,6 +34,7 @@ class ValidationRun:
     rows: list[EvidenceRow]
     in_sample: list[RowPrediction]
     held_out: list[RowPrediction]
+    refits: list[StudyRefit] = field(default_factory=list)
 
     @property
     def in_sample_accuracy(self) -> Accuracy:
@@ -76,7 +77,9 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def run_loso(rows: list[EvidenceRow], params: Parameters, workers: int, console: Console) -> list[RowPrediction]:
+def run_loso(
+    rows: list[EvidenceRow], params: Parameters, workers: int, console: Console
+) -> tuple[list[RowPrediction], list[StudyRefit]]:
     """Leave-one-study-out with a progress bar."""
     studies = list(dict.fromkeys(r.study for r in scored_rows(rows)))
     with _progress(console) as bar:
@@ -87,15 +90,19 @@ def run_loso(rows: list[EvidenceRow], params: Parameters, workers: int, console:
             if message.startswith("study ") and not message.startswith("study 1/"):
                 bar.advance(task)
 
-        held = leave_one_study_out(rows, params, workers=workers, progress=step)
+        held, refits = leave_one_study_out(rows, params, workers=workers, progress=step)
         bar.update(task, completed=len(studies))
-    return held
+    unconverged = [r.study for r in refits if not r.converged]
+    if unconverged:
+        console.print(f"[yellow]refits that did not converge: {', '.join(unconverged)}[/yellow]")
+    return held, refits
 
 
-def _store(path: Path, evidence: Path, params: Parameters, held: list[RowPrediction]) -> None:
+def _store(path: Path, evidence: Path, params: Parameters, held: list[RowPrediction], refits: list[StudyRefit]) -> None:
     doc = {
         "evidence_sha256": _sha256(evidence),
         "parameters_sha256": hashlib.sha256(params.to_json().encode()).hexdigest(),
+        "refits": [asdict(r) for r in refits],
         "held_out": [
             {"line": h.row.line, "predicted": h.predicted, "lower90": h.lower90, "upper90": h.upper90} for h in held
         ],
@@ -103,7 +110,9 @@ def _store(path: Path, evidence: Path, params: Parameters, held: list[RowPredict
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
 
 
-def _load(path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow]) -> list[RowPrediction] | None:
+def _load(
+    path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow]
+) -> tuple[list[RowPrediction], list[StudyRefit]] | None:
     if not path.exists():
         return None
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -112,7 +121,8 @@ def _load(path: Path, evidence: Path, params: Parameters, rows: list[EvidenceRow
     if doc.get("parameters_sha256") != hashlib.sha256(params.to_json().encode()).hexdigest():
         return None
     by_line = {r.line: r for r in rows}
-    return [RowPrediction(by_line[d["line"]], d["predicted"], d["lower90"], d["upper90"]) for d in doc["held_out"]]
+    held = [RowPrediction(by_line[d["line"]], d["predicted"], d["lower90"], d["upper90"]) for d in doc["held_out"]]
+    return held, [StudyRefit(**r) for r in doc.get("refits", [])]
 
 
 def run_calibration(
@@ -124,15 +134,16 @@ def run_calibration(
     with _progress(console) as bar:
         task = bar.add_task("calibrating", total=None)
         result = fit(training, workers=workers, progress=lambda m: bar.update(task, description=f"calibrating: {m}"))
-    params = Parameters(result.params.values, result.params.priors, provenance(evidence, result, len(training)))
+    params = replace(result.params, provenance=provenance(evidence, result, len(training)))
     target = output or shipped_parameters_path()
     target.write_text(params.to_json() + "\n", encoding="utf-8")
     console.print(f"parameters written to {target} ({len(params.values)} fitted, {result.iterations} iterations)")
     held: list[RowPrediction] = []
+    refits: list[StudyRefit] = []
     if loso:
-        held = run_loso(rows, params, workers, console)
-        _store(target.with_name(VALIDATION_FILE), evidence, params, held)
-    run = ValidationRun(params, rows, in_sample_predictions(params, rows), held)
+        held, refits = run_loso(rows, params, workers, console)
+        _store(target.with_name(VALIDATION_FILE), evidence, params, held, refits)
+    run = ValidationRun(params, rows, in_sample_predictions(params, rows), held, refits)
     console.print(f"in-sample: {describe(run.in_sample_accuracy)}")
     if held:
         console.print(f"leave-one-study-out: {describe(run.held_out_accuracy)}")
@@ -141,7 +152,7 @@ def run_calibration(
 
 def validation_run(evidence: Path, *, refit: bool, workers: int, console: Console) -> ValidationRun:
     """The shipped parameters with their cross-validation: the stored run if it was made from this evidence and
-    these parameters; recomputed with ``refit`` (about an hour on two cores); else none, and the report says so."""
+    these parameters; recomputed with ``refit`` (about 20 minutes on two cores); else none, and the report says so."""
     rows = read_arms(evidence)
     params = load_parameters()
     stored = None if refit else _load(shipped_parameters_path().with_name(VALIDATION_FILE), evidence, params, rows)
@@ -150,9 +161,10 @@ def validation_run(evidence: Path, *, refit: bool, workers: int, console: Consol
     elif stored is None:
         console.print(
             "no stored leave-one-study-out run for this evidence and these parameters: the report shows in-sample "
-            "figures only; `wearoff validate --refit` recomputes it (about an hour on two cores)"
+            "figures only; `wearoff validate --refit` recomputes it (about 20 minutes on two cores)"
         )
-    return ValidationRun(params, rows, in_sample_predictions(params, rows), stored or [])
+    held, refits = stored or ([], [])
+    return ValidationRun(params, rows, in_sample_predictions(params, rows), held, refits)
 
 
 def describe(acc: Accuracy) -> str:

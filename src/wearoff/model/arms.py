@@ -24,7 +24,7 @@ from scipy.special import bdtr, expit, logit, ndtri
 
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import Cohorts, population_cohorts, standard_normal_nodes
-from wearoff.model.endpoints import ENDPOINTS
+from wearoff.model.endpoints import ENDPOINTS, reported_day
 from wearoff.model.parameters import REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
 from wearoff.model.treatment import Treatment, covariates_for
 
@@ -132,10 +132,17 @@ def _unfitted_terms(params: Parameters, arm: Arm) -> list[str]:
     return names
 
 
+SCALE_FLOOR = 0.002
+"""Shares nearer 0 or 1 than this count as this on the logit scale of the delta method (:func:`_scale`): one
+patient in 500, below the resolution of any arm in the evidence. Without it a curve at 1e-6 that moves to 1e-5
+would carry 2.3 logits of parameter uncertainty, and its band would open to 100 %."""
+
+
 def _scale(values: np.ndarray, endpoints: list[str]) -> np.ndarray:
-    """Predictions on the scale their uncertainty adds on: logit for percents, log for days."""
+    """Predictions on the scale their uncertainty adds on: logit for percents (within :data:`SCALE_FLOOR` of 0 and
+    1), log for days."""
     percent = np.array([ENDPOINTS[e].unit == "percent" for e in endpoints])
-    clipped = np.clip(values / 100.0, PROB_FLOOR, 1 - PROB_FLOOR)
+    clipped = np.clip(values / 100.0, SCALE_FLOOR, 1 - SCALE_FLOOR)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(percent, logit(clipped), np.log(np.maximum(values, 1e-9)))
 
@@ -156,20 +163,107 @@ def novelty_variance(
         return extra
     base = _scale(values, endpoints)
     for name in names:
-        rows = [i for i, arm in enumerate(arms) if name in _unfitted_terms(params, arm)]
+        rows = np.array([i for i, arm in enumerate(arms) if name in _unfitted_terms(params, arm)], int)
         prior = params.priors.prior(name)
-        shifted = params.with_values({name: prior.mean + prior.sd})
-        sub = [arms[i] for i in rows]
-        unique = list(dict.fromkeys(sub))
-        position = {arm: k for k, arm in enumerate(unique)}
-        moved = predict_values(
-            arm_cohorts(shifted, unique, catalog).take([position[a] for a in sub]),
-            [endpoints[i] for i in rows],
-            [days[i] for i in rows],
-        )
-        delta = np.nan_to_num(_scale(moved, [endpoints[i] for i in rows]) - base[rows])
-        extra[rows] += delta**2
+        moved = _moved_predictions(params, name, prior.mean + prior.sd, rows, arms, endpoints, days, catalog)
+        extra[rows] += np.nan_to_num(moved - base[rows]) ** 2
     return extra
+
+
+JACOBIAN_STEP = 1e-3
+"""Forward-difference step (on each parameter's own unconstrained scale) of :func:`prediction_jacobian`: a
+hundredth of the smallest prior sd, far above the model's round-off."""
+
+
+def rows_moved_by(name: str, arms: list[Arm]) -> np.ndarray | None:
+    """Indices of the arms whose predictions a parameter can move: an area's or a product's terms move only the
+    arms of that area or product, the between-trial heterogeneities move none, every other parameter all of them
+    (``None``)."""
+    if name.startswith("log_het_"):
+        return np.array([], int)
+    family, _, code = name.partition(".")
+    if not code:
+        return None
+    attribute = "area" if family.startswith("area_") else "product"
+    return np.array([i for i, arm in enumerate(arms) if getattr(arm, attribute) == code], int)
+
+
+def _moved_predictions(
+    params: Parameters,
+    name: str,
+    value: float,
+    rows: np.ndarray,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    catalog: Catalog | None,
+) -> np.ndarray:
+    """The predictions of ``rows`` (on the :func:`_scale`) with one parameter set to ``value``."""
+    sub = [arms[i] for i in rows]
+    unique = list(dict.fromkeys(sub))
+    position = {arm: k for k, arm in enumerate(unique)}
+    codes = [endpoints[i] for i in rows]
+    moved = predict_values(
+        arm_cohorts(params.with_values({name: value}), unique, catalog).take([position[a] for a in sub]),
+        codes,
+        [days[i] for i in rows],
+    )
+    return _scale(moved, codes)
+
+
+def prediction_jacobian(
+    params: Parameters,
+    names: list[str],
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    values: np.ndarray,
+    catalog: Catalog | None = None,
+    *,
+    spans: np.ndarray | None = None,
+) -> np.ndarray:
+    """(rows, names) derivatives of the predictions, on the scale their uncertainty adds on (logit of percents,
+    log of days); a parameter's column is computed on the rows it moves only.
+
+    Without ``spans``, forward differences (the tangent at the parameters). With ``spans``, secants over
+    ``value ± span`` of each parameter: where a prediction saturates within a span (a share near 0 or 1), the
+    secant measures how far it really moves, where the tangent would extrapolate its steepest slope."""
+    base = _scale(values, endpoints)
+    out = np.zeros((len(arms), len(names)))
+    for j, name in enumerate(names):
+        moved = rows_moved_by(name, arms)
+        rows = np.arange(len(arms)) if moved is None else moved
+        if rows.size == 0:
+            continue
+        here = params[name]
+        if spans is None:
+            up = _moved_predictions(params, name, here + JACOBIAN_STEP, rows, arms, endpoints, days, catalog)
+            out[rows, j] = np.nan_to_num((up - base[rows]) / JACOBIAN_STEP)
+        elif spans[j] > 0:
+            up = _moved_predictions(params, name, here + spans[j], rows, arms, endpoints, days, catalog)
+            down = _moved_predictions(params, name, here - spans[j], rows, arms, endpoints, days, catalog)
+            out[rows, j] = np.nan_to_num((up - down) / (2.0 * spans[j]))
+    return out
+
+
+def parameter_variance(
+    params: Parameters,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    values: np.ndarray,
+    catalog: Catalog | None = None,
+) -> np.ndarray:
+    r"""Variance each prediction owes to the uncertainty of the fitted parameters (delta method:
+    :math:`g^\top \Sigma g` with :math:`\Sigma` the calibration's posterior covariance and *g* the prediction's
+    secant over one posterior sd of each parameter, :func:`prediction_jacobian`); zeros when the parameters carry
+    no covariance."""
+    if params.covariance is None:
+        return np.zeros(len(arms))
+    names = list(params.covariance.names)
+    spans = np.sqrt(np.clip(np.diag(params.covariance.matrix), 0.0, None))
+    jac = prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans)
+    return np.einsum("ij,jk,ik->i", jac, params.covariance.matrix, jac)
 
 
 def predict_arms(
@@ -180,7 +274,8 @@ def predict_arms(
     catalog: Catalog | None = None,
 ) -> list[ArmPrediction]:
     """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals, widened for the
-    area and product parameters no evidence fitted (:func:`novelty_variance`)."""
+    uncertainty of the fitted parameters (:func:`parameter_variance`) and for the area and product parameters no
+    evidence fitted (:func:`novelty_variance`)."""
     if not arms:
         return []
     unique = list(dict.fromkeys(arms))
@@ -188,8 +283,11 @@ def predict_arms(
     cohorts = arm_cohorts(params, unique, catalog).take([position[a] for a in arms])
     values = predict_values(cohorts, endpoints, days)
     extra = novelty_variance(params, arms, endpoints, days, values, catalog)
+    extra = extra + parameter_variance(params, arms, endpoints, days, values, catalog)
     out = []
     for arm, code, value, var in zip(arms, endpoints, values, extra, strict=True):
         lower, upper = arm_interval(params, float(value), code, arm.n, float(var))
+        if ENDPOINTS[code].whole_days:
+            value, lower, upper = reported_day(value), reported_day(lower), reported_day(upper)
         out.append(ArmPrediction(float(value), lower, upper))
     return out

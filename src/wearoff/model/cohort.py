@@ -46,7 +46,13 @@ BAND_TAU_NODES = 5
 BAND_ONSET_NODES = 3
 BAND_NODE_FLOOR = 1e-6
 LOG_DAY_GRID = np.linspace(np.log(0.25), np.log(5000.0), 400)
-"""Log days on which wear-off and onset curves are tabulated to find quantiles (steps of 2.5 %)."""
+"""Log days within which quantiles are sought (first and last), and on which curves are tabulated for pictures."""
+RESPONSE_DAY = 30.0
+"""Day at which trials count their responders (the primary visit of the glabellar registration trials, when
+responder rates peak: ``shared/evidence/README.md``, "responder rates peak around day 14-30"). Trial durations
+(Kaplan-Meier curves, medians of duration) follow the patients above the threshold on that day. Conditioning on
+an early day instead would count patients whose peak barely clears the threshold as responders lasting hours:
+their weight enters and leaves the denominator in a jump as the parameters move, which stalls calibration."""
 
 Threshold = Literal["baseline", "none_mild"]
 
@@ -65,16 +71,6 @@ def standard_normal_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights (summing to 1) integrating against the standard normal density."""
     z, w = hermegauss(n)
     return z, w / w.sum()
-
-
-def crossing_days(curves: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Days at which decreasing curves tabulated on :data:`LOG_DAY_GRID` (shape (A, G)) fall to each target
-    (shape (Q,)); returns (A, Q). Linear interpolation in log days: continuous in the parameters."""
-    targets = np.atleast_1d(np.asarray(targets, float))
-    out = np.empty((curves.shape[0], targets.size))
-    for a, values in enumerate(curves):
-        out[a] = np.interp(-targets, -values, LOG_DAY_GRID)  # np.interp wants increasing abscissae
-    return np.exp(out)
 
 
 def mixture_survival(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -302,15 +298,15 @@ class Cohorts:
     def survival(self, days, threshold: Threshold = "baseline", *, among_responders: bool = True) -> np.ndarray:
         """(A, D) P(improvement still above the threshold): the wear-off curve.
 
-        Among responders (trial endpoints), the curve is normalised by the mass above the threshold on the first
-        day of :data:`LOG_DAY_GRID` (everyone who ever responds), so it starts at 1 and stays consistent with
-        its own quadrature even where hardly anyone responds. Over all patients (forecasts), a patient who never
-        responds counts as worn off on day 0, which keeps the curve monotone in the dose.
+        Among responders (trial endpoints), the curve follows the patients above the threshold on
+        :data:`RESPONSE_DAY`, normalised by their mass (1 on that day; days before it are clipped to 1). Over all
+        patients (forecasts), a patient who never responds counts as worn off on day 0, which keeps the curve
+        monotone in the dose.
         """
         d = _days(days, self.size)
         if not among_responders:
             return np.clip(self._survival_mass(d, threshold), 0.0, 1.0)
-        first = np.full((self.size, 1), np.exp(LOG_DAY_GRID[0]))
+        first = np.full((self.size, 1), RESPONSE_DAY)
         mass = self._survival_mass(np.concatenate([first, d], axis=1), threshold)
         share, mass = mass[:, :1], mass[:, 1:]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -342,10 +338,10 @@ class Cohorts:
         :func:`solve_quantiles`."""
         v, mu, sd = self._mixture(threshold)
         targets = 1.0 - np.atleast_1d(np.asarray(q, float))
-        first = mixture_survival(v, mu, sd, np.full((self.size, 1), LOG_DAY_GRID[0]))  # (A, 1)
         if among_responders:
-            responding = self.responders(threshold)[:, None] > 0
-            return QuantileProblem(v, mu, sd, targets[None, :] * first, lambda days: np.where(responding, days, np.nan))
+            held = mixture_survival(v, mu, sd, np.full((self.size, 1), np.log(RESPONSE_DAY)))  # (A, 1)
+            return QuantileProblem(v, mu, sd, targets[None, :] * held, lambda days: np.where(held > 0, days, np.nan))
+        first = mixture_survival(v, mu, sd, np.full((self.size, 1), LOG_DAY_GRID[0]))  # (A, 1)
         return QuantileProblem(
             v,
             mu,
@@ -366,22 +362,24 @@ class Cohorts:
             return np.where(share > 0, mass / share, np.nan)
 
     def median_loss_of_peak(self, share_lost: float) -> np.ndarray:
-        """(A,) median day the effect has lost ``share_lost`` of its own peak: :math:`\\tau(-\\ln(1-s))^{1/\\gamma}`."""
+        r"""(A,) median day the effect has lost ``share_lost`` of its own peak: :math:`\tau(-\ln(1-s))^{1/\gamma}`,
+        solved on its log-normal mixture (:func:`mixture_survival_roots`: smooth in the parameters)."""
         offset = np.log(-np.log1p(-share_lost)) / self.gamma
-        z = (LOG_DAY_GRID[None, :, None, None] - (self.log_tau_mean + offset)[:, None]) / self.log_tau_sd[:, None]
-        cdf = np.sum((self.mix[:, :, None] * self.weight)[:, None] * normal_cdf(z), axis=(2, 3))
-        return crossing_days(1.0 - cdf, [0.5])[:, 0]
+        v = self.mix[:, :, None] * self.weight
+        mu = self.log_tau_mean + offset
+        return np.exp(
+            mixture_survival_roots(v, mu, np.broadcast_to(self.log_tau_sd, mu.shape), np.full((self.size, 1), 0.5))
+        )[:, 0]
 
     def mean_loss_of_peak(self, share_lost: float) -> np.ndarray:
-        """(A,) mean day the effect has lost ``share_lost`` of its own peak, among responders."""
+        r"""(A,) mean day the effect has lost ``share_lost`` of its own peak: :math:`E[\tau](-\ln(1-s))^{1/\gamma}`
+        over all patients (the day does not depend on the peak's height, so, as in :meth:`median_loss_of_peak`, no
+        patient is left out for a peak too low)."""
         offset = np.log(-np.log1p(-share_lost)) / self.gamma
         with np.errstate(over="ignore", invalid="ignore"):
             days = np.exp(self.log_tau_mean + offset + 0.5 * self.log_tau_sd**2)
-        responding = self.peak > self._effect_levels("baseline")
-        w = self.mix[:, :, None] * self.weight * responding
-        total = np.sum(w, axis=(1, 2))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(total > 0, np.sum(w * np.where(np.isfinite(days), days, 0.0), axis=(1, 2)) / total, np.nan)
+        w = self.mix[:, :, None] * self.weight
+        return np.sum(w * np.where(np.isfinite(days), days, 0.0), axis=(1, 2)) / np.sum(w, axis=(1, 2))
 
     # --- onset -----------------------------------------------------------------------------------------------
     def onset_cdf(self, days) -> np.ndarray:
@@ -393,11 +391,15 @@ class Cohorts:
         return np.sum(resp[:, None, :] * normal_cdf(z), axis=-1)
 
     def median_onset(self) -> np.ndarray:
-        """(A,) median onset day among responders."""
-        share = self.responders()[:, None]
+        """(A,) median onset day among responders: the root of their log-normal mixture of onset days (each
+        covariate pattern weighted by its responders), smooth in the parameters."""
+        resp = self.mix * self._responders_by_pattern("baseline")  # (A, S)
+        share = resp.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            curves = 1.0 - self.onset_cdf(np.exp(LOG_DAY_GRID)) / share
-        return np.where(share[:, 0] > 0, crossing_days(np.nan_to_num(curves), [0.5])[:, 0], np.nan)
+            v = np.where(share[:, None] > 0, resp / share[:, None], 0.0)[..., None]
+        mu = self.onset_log_mean[..., None]
+        days = np.exp(mixture_survival_roots(v, mu, np.full(mu.shape, self.onset_log_sd), np.full((self.size, 1), 0.5)))
+        return np.where(share > 0, days[:, 0], np.nan)
 
     # --- the time course and rated endpoints ----------------------------------------------------------------
     def _integrate(

@@ -31,6 +31,9 @@ class Endpoint:
     needs_day: bool
     meaning: str
     compute: Compute
+    whole_days: bool = False
+    """Reported in whole days after injection (diaries and visits are daily): ``compute`` gives the continuous day,
+    the trial reports the day within which it falls (:func:`reported_day`)."""
 
 
 def _per_row(days: np.ndarray) -> np.ndarray:
@@ -93,7 +96,13 @@ _ENDPOINTS = [
     ),
     Endpoint("pct_of_max_effect", "percent", True, "mean effect as a percent of its maximum", _pct_of_max),
     Endpoint(
-        "median_onset_days", "days", False, "median day of onset among responders", lambda c, days: c.median_onset()
+        "median_onset_days",
+        "days",
+        False,
+        "median day of onset among responders, counted in whole days after injection: the day within which half of "
+        "them have noticed the effect",
+        lambda c, days: c.median_onset(),
+        whole_days=True,
     ),
     Endpoint(
         "median_return_baseline_days",
@@ -134,6 +143,13 @@ _ENDPOINTS = [
 ]
 
 ENDPOINTS: dict[str, Endpoint] = {e.code: e for e in _ENDPOINTS}
+
+
+def reported_day(continuous_day: float) -> float:
+    """The whole day a daily diary or visit schedule reports for an event at ``continuous_day`` days after the
+    injection: day *d* covers (d - 1, d], so an onset 30 hours after the injection is reported on day 2 (the
+    JOSEPH2021 arms: a third of patients by day 1, median reported day 2)."""
+    return float(max(np.ceil(continuous_day - 1e-9), 1.0)) if np.isfinite(continuous_day) else continuous_day
 
 
 def is_supported(code: str) -> bool:

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REFERENCE_AREA = "glabellar"
 REFERENCE_PRODUCT = "onabotulinumtoxinA"
 FAMILIES = ("area_need", "area_duration", "product_need", "product_duration", "product_onset")
@@ -104,6 +106,22 @@ def load_priors() -> PriorSet:
     return _parse_priors(tomllib.loads(text))
 
 
+@dataclass(frozen=True, eq=False)
+class Covariance:
+    """Approximate posterior covariance of fitted values (Laplace: the inverse of the negative log posterior's
+    curvature at its maximum), in the order of ``names``. Compared by identity (it holds an array)."""
+
+    names: tuple[str, ...]
+    matrix: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "matrix": [[float(f"{v:.6g}") for v in row] for row in self.matrix]}
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Covariance:
+        return cls(tuple(doc["names"]), np.asarray(doc["matrix"], float))
+
+
 @dataclass(frozen=True)
 class Parameters:
     """A full set of population parameter values.
@@ -115,6 +133,7 @@ class Parameters:
     values: dict[str, float]
     priors: PriorSet = field(default_factory=load_priors, repr=False)
     provenance: dict[str, Any] = field(default_factory=dict, repr=False)
+    covariance: Covariance | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> float:
         if name in self.values:
@@ -131,16 +150,26 @@ class Parameters:
 
     def with_values(self, updates: Mapping[str, float]) -> Parameters:
         """A copy with the given values changed or added."""
-        return Parameters({**self.values, **dict(updates)}, self.priors, self.provenance)
+        return Parameters({**self.values, **dict(updates)}, self.priors, self.provenance, self.covariance)
+
+    def with_covariance(self, covariance: Covariance) -> Parameters:
+        """A copy carrying the posterior covariance of its fitted values."""
+        return Parameters(self.values, self.priors, self.provenance, covariance)
 
     def to_json(self) -> str:
-        """Serialise the values and provenance (the shipped ``parameters.json``)."""
-        return json.dumps({"values": self.values, "provenance": self.provenance}, indent=2, sort_keys=True)
+        """Serialise the values, provenance and covariance (the shipped ``parameters.json``)."""
+        doc: dict[str, Any] = {"values": self.values, "provenance": self.provenance}
+        if self.covariance is not None:
+            doc["covariance"] = self.covariance.to_dict()
+        return json.dumps(doc, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Parameters:
         doc = json.loads(text)
-        return cls({k: float(v) for k, v in doc["values"].items()}, load_priors(), doc.get("provenance", {}))
+        covariance = Covariance.from_dict(doc["covariance"]) if "covariance" in doc else None
+        return cls(
+            {k: float(v) for k, v in doc["values"].items()}, load_priors(), doc.get("provenance", {}), covariance
+        )
 
     @classmethod
     def prior_means(cls) -> Parameters:

@@ -328,6 +328,8 @@ def render_report(run: ValidationRun, output: Path, evidence_name: str, *, conso
             n_rows=len(run.rows),
             n_scored=len(run.in_sample),
             n_held_out=len(run.held_out),
+            refits=len(run.refits),
+            unconverged=[r.study for r in run.refits if not r.converged],
             n_studies=len(studies),
             sections=sections,
             unplotted=[s for s in studies if not by_study.get(s)],
