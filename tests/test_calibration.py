@@ -103,6 +103,9 @@ def test_stored_validation_matches_the_shipped_parameters(params) -> None:
     doc = json.loads(path.read_text())
     assert doc["parameters_sha256"] == hashlib.sha256(params.to_json().encode()).hexdigest()
     assert len(doc["held_out"]) > 50
+    # held out only if every refit without its study ran to convergence
+    assert len(doc["refits"]) == len({r["study"] for r in doc["refits"]}) > 20
+    assert all(r["converged"] for r in doc["refits"]), [r for r in doc["refits"] if not r["converged"]]
 
 
 def test_objective_survives_extreme_steps(evidence_path) -> None:
