@@ -97,14 +97,14 @@ def test_batched_equals_one_by_one(params) -> None:
 
 def test_intervals_widen_for_areas_and_products_no_evidence_fitted(params) -> None:
     """Mentalis is in no published arm: its area terms are priors, and its interval carries their uncertainty."""
-    from wearoff.model.arms import novelty_variance
+    from wearoff.model.arms import prediction_variance
 
     seen = Arm("onabotulinumtoxinA", "glabellar", 20, 90, 100)
     unseen = Arm("onabotulinumtoxinA", "mentalis", 6, 90, 100)
     (p_seen, p_unseen) = predict_arms(params, [seen, unseen], ["inv_ge1"] * 2, [120.0] * 2)
-    extra = novelty_variance(
+    extra = prediction_variance(
         params, [seen, unseen], ["inv_ge1"] * 2, [120.0] * 2, np.array([p_seen.predicted, p_unseen.predicted])
-    )
+    ).unfitted
     assert extra[0] == 0.0 and extra[1] > 0.0
     assert not params.is_fitted("area_need.mentalis")
 

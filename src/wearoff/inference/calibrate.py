@@ -28,6 +28,7 @@ from wearoff.model.arms import (
     DEFAULT_ARM_SIZE,
     SCALE_FLOOR,
     days_log_sd,
+    is_heterogeneity,
     predict_arms,
     prediction_jacobian,
     rows_moved_by,
@@ -52,7 +53,7 @@ def parameter_reach(name: str, rows: list[FitRow]) -> Reach:
     """The rows a parameter can change: those whose prediction it moves (indices, ``None`` for every row, see
     :func:`wearoff.model.arms.rows_moved_by`), or, for a between-trial heterogeneity, the likelihood of every row
     with no prediction moved (:data:`LIKELIHOOD_ONLY`)."""
-    if name.startswith("log_het_"):
+    if is_heterogeneity(name):
         return LIKELIHOOD_ONLY
     return rows_moved_by(name, [r.arm for r in rows])
 

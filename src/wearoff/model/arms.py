@@ -25,7 +25,7 @@ from scipy.special import bdtr, expit, logit, ndtri
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import Cohorts, population_cohorts, standard_normal_nodes
 from wearoff.model.endpoints import ENDPOINTS, reported_day
-from wearoff.model.parameters import REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
+from wearoff.model.parameters import FAMILIES, REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
 from wearoff.model.treatment import Treatment, covariates_for
 
 DEFAULT_ARM_SIZE = 50
@@ -116,14 +116,11 @@ def arm_interval(
     return value * math.exp(-q * sd), value * math.exp(q * sd)
 
 
-FAMILY_TERMS = ("area_need", "area_duration", "product_need", "product_duration", "product_onset")
-
-
 def _unfitted_terms(params: Parameters, arm: Arm) -> list[str]:
     """The arm's area and product parameters that no evidence fitted (their prior stands in)."""
     names = []
-    for family in FAMILY_TERMS:
-        code = arm.area if family.startswith("area") else arm.product
+    for family in FAMILIES:
+        code = _family_code(family, arm)
         if code in (REFERENCE_AREA, REFERENCE_PRODUCT, "placebo"):
             continue
         name = f"{family}.{code}"
@@ -147,45 +144,31 @@ def _scale(values: np.ndarray, endpoints: list[str]) -> np.ndarray:
         return np.where(percent, logit(clipped), np.log(np.maximum(values, 1e-9)))
 
 
-def novelty_variance(
-    params: Parameters,
-    arms: list[Arm],
-    endpoints: list[str],
-    days: list[float | None],
-    values: np.ndarray,
-    catalog: Catalog | None = None,
-) -> np.ndarray:
-    """Variance each prediction owes to area and product parameters no evidence fitted (delta method: the change
-    of the prediction when such a parameter moves by its prior sd, squared and summed)."""
-    extra = np.zeros(len(arms))
-    names = sorted({n for arm in arms for n in _unfitted_terms(params, arm)})
-    if not names:
-        return extra
-    base = _scale(values, endpoints)
-    for name in names:
-        rows = np.array([i for i, arm in enumerate(arms) if name in _unfitted_terms(params, arm)], int)
-        prior = params.priors.prior(name)
-        moved = _moved_predictions(params, name, prior.mean + prior.sd, rows, arms, endpoints, days, catalog)
-        extra[rows] += np.nan_to_num(moved - base[rows]) ** 2
-    return extra
-
-
 JACOBIAN_STEP = 1e-3
 """Forward-difference step (on each parameter's own unconstrained scale) of :func:`prediction_jacobian`: a
 hundredth of the smallest prior sd, far above the model's round-off."""
+
+
+def _family_code(family: str, arm: Arm) -> str:
+    """The arm's code in a family of terms: its area for ``area_*`` families, its product otherwise."""
+    return arm.area if family.startswith("area_") else arm.product
+
+
+def is_heterogeneity(name: str) -> bool:
+    """Whether a parameter is a between-trial heterogeneity: it widens intervals and moves no prediction."""
+    return name.startswith("log_het_")
 
 
 def rows_moved_by(name: str, arms: list[Arm]) -> np.ndarray | None:
     """Indices of the arms whose predictions a parameter can move: an area's or a product's terms move only the
     arms of that area or product, the between-trial heterogeneities move none, every other parameter all of them
     (``None``)."""
-    if name.startswith("log_het_"):
+    if is_heterogeneity(name):
         return np.array([], int)
     family, _, code = name.partition(".")
     if not code:
         return None
-    attribute = "area" if family.startswith("area_") else "product"
-    return np.array([i for i, arm in enumerate(arms) if getattr(arm, attribute) == code], int)
+    return np.array([i for i, arm in enumerate(arms) if _family_code(family, arm) == code], int)
 
 
 def _moved_predictions(
@@ -246,24 +229,47 @@ def prediction_jacobian(
     return out
 
 
-def parameter_variance(
+@dataclass(frozen=True)
+class PredictionVariance:
+    """Variance of each prediction on the scale of :func:`_scale`, by what it is owed to."""
+
+    fitted: np.ndarray
+    """To the fitted parameters: their posterior covariance (zeros when the parameters carry none)."""
+    unfitted: np.ndarray
+    """To the area and product terms no evidence fitted: their priors."""
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.fitted + self.unfitted
+
+
+def prediction_variance(
     params: Parameters,
     arms: list[Arm],
     endpoints: list[str],
     days: list[float | None],
     values: np.ndarray,
     catalog: Catalog | None = None,
-) -> np.ndarray:
-    r"""Variance each prediction owes to the uncertainty of the fitted parameters (delta method:
-    :math:`g^\top \Sigma g` with :math:`\Sigma` the calibration's posterior covariance and *g* the prediction's
-    secant over one posterior sd of each parameter, :func:`prediction_jacobian`); zeros when the parameters carry
-    no covariance."""
-    if params.covariance is None:
-        return np.zeros(len(arms))
-    names = list(params.covariance.names)
-    spans = np.sqrt(np.clip(np.diag(params.covariance.matrix), 0.0, None))
-    jac = prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans)
-    return np.einsum("ij,jk,ik->i", jac, params.covariance.matrix, jac)
+) -> PredictionVariance:
+    r"""Variance each prediction owes to the uncertainty of the parameters, by the delta method
+    :math:`g^\top \Sigma g`: for the fitted ones :math:`\Sigma` is the calibration's posterior covariance, for the
+    area and product terms no evidence fitted their prior variances; *g* is the prediction's secant over one sd of
+    each parameter (:func:`prediction_jacobian`)."""
+
+    def delta(names: list[str], covariance: np.ndarray) -> np.ndarray:
+        if not names:
+            return np.zeros(len(arms))
+        spans = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+        jac = prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans)
+        return np.einsum("ij,jk,ik->i", jac, covariance, jac)
+
+    unfitted = sorted({n for arm in arms for n in _unfitted_terms(params, arm)})
+    prior_variance = np.diag([params.priors.prior(n).sd ** 2 for n in unfitted])
+    fitted = params.covariance
+    return PredictionVariance(
+        fitted=delta(list(fitted.names), fitted.matrix) if fitted is not None else np.zeros(len(arms)),
+        unfitted=delta(unfitted, prior_variance),
+    )
 
 
 def predict_arms(
@@ -274,16 +280,15 @@ def predict_arms(
     catalog: Catalog | None = None,
 ) -> list[ArmPrediction]:
     """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals, widened for the
-    uncertainty of the fitted parameters (:func:`parameter_variance`) and for the area and product parameters no
-    evidence fitted (:func:`novelty_variance`)."""
+    uncertainty of the fitted parameters and of the area and product terms no evidence fitted
+    (:func:`prediction_variance`)."""
     if not arms:
         return []
     unique = list(dict.fromkeys(arms))
     position = {arm: i for i, arm in enumerate(unique)}
     cohorts = arm_cohorts(params, unique, catalog).take([position[a] for a in arms])
     values = predict_values(cohorts, endpoints, days)
-    extra = novelty_variance(params, arms, endpoints, days, values, catalog)
-    extra = extra + parameter_variance(params, arms, endpoints, days, values, catalog)
+    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total
     out = []
     for arm, code, value, var in zip(arms, endpoints, values, extra, strict=True):
         lower, upper = arm_interval(params, float(value), code, arm.n, float(var))

@@ -20,7 +20,7 @@ Given the other effects, :math:`\log W` is normal (the AFT structure of :mod:`we
           \quad c_j = \tfrac1\gamma \log\ln\big(E_{max,j} / e_{B_j}\big)
 
 with :math:`\mu_j, s_j` the mean and sd of :math:`\log\tau` at node *j*: the population's, or a patient's
-posterior. Quantiles invert these curves on a fine grid of log days.
+posterior. Quantiles are the roots of these mixtures (:func:`mixture_survival_roots`), smooth in the parameters.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ RATERS = ("inv", "subj")
 BAND_TAU_NODES = 5
 BAND_ONSET_NODES = 3
 BAND_NODE_FLOOR = 1e-6
-LOG_DAY_GRID = np.linspace(np.log(0.25), np.log(5000.0), 400)
-"""Log days within which quantiles are sought (first and last), and on which curves are tabulated for pictures."""
+LOG_DAY_RANGE = (float(np.log(0.25)), float(np.log(5000.0)))
+"""Log days within which quantiles are sought: from six hours (before any onset) to 5,000 days (past any wear-off)."""
 RESPONSE_DAY = 30.0
 """Day at which trials count their responders (the primary visit of the glabellar registration trials, when
 responder rates peak: ``shared/evidence/README.md``, "responder rates peak around day 14-30"). Trial durations
@@ -88,7 +88,7 @@ ROOT_MAX_STEPS = 60
 
 def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, targets: np.ndarray) -> np.ndarray:
     r"""(A, Q) log days *x* where the mixture survival :func:`mixture_survival` falls to each target (A, Q),
-    within :data:`LOG_DAY_GRID` (a target above the curve at its first day gives the first day, one below it at
+    within :data:`LOG_DAY_RANGE` (a target above the curve at its first day gives the first day, one below it at
     its last day the last).
 
     Safeguarded Newton: the step :math:`x - (S(x) - t)/S'(x)`, with
@@ -98,7 +98,7 @@ def mixture_survival_roots(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, target
     first step is the secant there, otherwise its middle: three to six steps reach :data:`ROOT_TOLERANCE` where a
     tabulated curve would need hundreds of points.
     """
-    first, last = LOG_DAY_GRID[0], LOG_DAY_GRID[-1]
+    first, last = LOG_DAY_RANGE
     # the root lies between the components' own quantiles at the same share of their mass: below all of them
     # every component is above its share of the target, above all of them below it
     total = np.maximum(np.sum(v, axis=(1, 2)), 1e-300)
@@ -328,7 +328,7 @@ class Cohorts:
     def quantile(self, q, threshold: Threshold = "baseline", *, among_responders: bool = True) -> np.ndarray:
         """(A, Q) days by which shares *q* of patients have fallen below the threshold (see :meth:`survival`);
         over all patients, a quantile that falls among non-responders is day 0. Solved on the mixture itself
-        (:func:`mixture_survival_roots`), within the days of :data:`LOG_DAY_GRID`."""
+        (:func:`mixture_survival_roots`), within the days of :data:`LOG_DAY_RANGE`."""
         return solve_quantiles([self.quantile_problem(q, threshold, among_responders=among_responders)])[0]
 
     def quantile_problem(
@@ -341,7 +341,7 @@ class Cohorts:
         if among_responders:
             held = mixture_survival(v, mu, sd, np.full((self.size, 1), np.log(RESPONSE_DAY)))  # (A, 1)
             return QuantileProblem(v, mu, sd, targets[None, :] * held, lambda days: np.where(held > 0, days, np.nan))
-        first = mixture_survival(v, mu, sd, np.full((self.size, 1), LOG_DAY_GRID[0]))  # (A, 1)
+        first = mixture_survival(v, mu, sd, np.full((self.size, 1), LOG_DAY_RANGE[0]))  # (A, 1)
         return QuantileProblem(
             v,
             mu,
