@@ -44,6 +44,30 @@ def test_binomial_logit_normal_is_a_distribution() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("note", "points"),
+    [
+        ("5-point Merz scale; read off a Kaplan-Meier graph", 5),
+        ("Merz 5-point scale, independent photo rater", 5),
+        ("rated on a five-point scale", 5),
+        ("15-point scale", 4),
+        ("placebo arm", 4),
+        ("", 4),
+    ],
+)
+def test_the_note_says_the_severity_scale(note: str, points: int) -> None:
+    """A row's note names a 5-point scale where the trial used one (the evidence README's convention); every other
+    row was rated on the 4-point facial wrinkle scale."""
+    from wearoff.inference.evidence import scale_points
+
+    assert scale_points(note) == points
+
+
+def test_the_evidence_rows_on_five_point_scales(evidence_path) -> None:
+    five = {r.study for r in read_arms(evidence_path) if r.arm is not None and r.arm.scale_points == 5}
+    assert five == {"CIA2013_INCO25", "TOXINS2021_REF21_INCO_PH4"}
+
+
 def test_the_fitted_parameters_beat_the_priors(evidence_path, params) -> None:
     rows = fit_rows(read_arms(evidence_path))
     assert log_likelihood(params, rows) > log_likelihood(Parameters.prior_means(), rows) + 20

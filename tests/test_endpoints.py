@@ -123,3 +123,55 @@ def test_every_endpoint_is_continuous_in_the_parameters(params, name: str) -> No
     jumps = np.max(np.abs(np.diff(values, axis=0)), axis=0)
     scale = np.where([ENDPOINTS[c].unit == "percent" for c in codes], 0.5, 0.005 * np.median(values, axis=0))
     assert all(jumps < scale), {c: round(j, 3) for c, j, s in zip(codes, jumps, scale, strict=True) if j >= s}
+
+
+def test_a_five_point_scale_counts_smaller_steps(params) -> None:
+    """On a 5-point scale a grade is 3/4 of a 4-point grade: the same patients score more grades of improvement
+    and stay longer above half a grade (the return to baseline), at every day; the onset does not depend on the
+    scale; a rater's noise (the same on either scale) crosses the finer scale's half grade more often, so placebo
+    arms score more improvements on it."""
+    five = Arm("incobotulinumtoxinA", "glabellar", 20, 90, 100, scale_points=5)
+    four = Arm("incobotulinumtoxinA", "glabellar", 20, 90, 100)
+    for code, day in [("inv_ge2", 3.0), ("inv_ge2", 30.0), ("inv_ge1", 150.0), ("km_not_returned", 170.0)]:
+        assert _value(params, code, day, five) > _value(params, code, day, four) + 1.0, (code, day)
+    assert _value(params, "median_return_baseline_days", None, five) > _value(
+        params, "median_return_baseline_days", None, four
+    )
+    assert _value(params, "median_onset_days", None, five) == _value(params, "median_onset_days", None, four)
+    placebo_five = Arm("placebo", "glabellar", 0, 90, 100, scale_points=5)
+    placebo_four = Arm("placebo", "glabellar", 0, 90, 100)
+    assert _value(params, "subj_ge1", 30.0, placebo_five) > _value(params, "subj_ge1", 30.0, placebo_four) > 0.0
+
+
+def test_a_five_point_scale_keeps_the_analytic_responder_share(params) -> None:
+    """The analytic share of women whose improvement ever exceeds half a rated grade (population cohorts) equals a
+    brute-force integral over a fine grid of sensitivities, on either scale."""
+    from wearoff.model import curve
+    from wearoff.model.cohort import baseline_mix, grade_size, treatment_terms
+    from wearoff.model.treatment import Treatment, covariates_for
+
+    arms = [Arm("onabotulinumtoxinA", "glabellar", 8, 100, 100, scale_points=p) for p in (4, 5)]
+    analytic = arm_cohorts(params, arms).responder_share[:, 0]
+    terms = treatment_terms(params, covariates_for([Treatment("onabotulinumtoxinA", "glabellar", 8)], params))
+    z = np.linspace(-8.0, 8.0, 40001)
+    density = np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi) * (z[1] - z[0])
+    peak = terms.peak(z)[0]
+    grades, weights = baseline_mix(params, None)
+    visibility = float(np.exp(params["log_visibility"]))
+    brute = [
+        sum(
+            w * np.sum(density * (peak > curve.effect_needed(0.5 * grade_size(arm.scale_points), b, visibility)))
+            for b, w in zip(grades, weights, strict=True)
+        )
+        for arm in arms
+    ]
+    assert np.allclose(analytic, brute, atol=1e-3)
+    assert analytic[1] > analytic[0]
+
+
+def test_grade_size_of_a_scale() -> None:
+    from wearoff.model.cohort import grade_size
+
+    assert grade_size(4) == 1.0 and grade_size(5) == 0.75
+    with pytest.raises(ValueError, match="4 or 5 points"):
+        grade_size(3)

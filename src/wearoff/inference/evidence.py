@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from wearoff.model.arms import Arm
 from wearoff.model.endpoints import ENDPOINTS
 
 REQUIRED_COLUMNS = ("study", "product", "area", "units", "n", "female_pct", "endpoint", "day")
+FIVE_POINT_NOTE = re.compile(r"\b(5|five)[- ]point\b", re.IGNORECASE)
+"""How a row's note says its severity was rated on a 5-point scale ("5-point Merz scale", "Merz 5-point scale"):
+the evidence README's convention, "on a 4-point scale ... unless the note says a 5-point scale"."""
+
+
+def scale_points(note: str) -> int:
+    """Points of the severity scale a row was rated on, as its note says: 5 where it names a 5-point scale, else
+    the 4-point facial wrinkle scale."""
+    return 5 if FIVE_POINT_NOTE.search(note) else 4
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,8 @@ def parse_rows(path: Path, rows: list[dict[str, str]], catalog: Catalog | None =
             reason = f"endpoint {endpoint} needs a day"
         arm = None
         if reason is None:
-            arm = Arm(product, area, units or 0.0, female, int(n) if n is not None else None)
+            n_arm = int(n) if n is not None else None
+            arm = Arm(product, area, units or 0.0, female, n_arm, scale_points(row.get("note", "")))
         parsed.append(EvidenceRow(i, row["study"].strip(), arm, endpoint, day, value, approx, reason))
     return parsed
 

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import bdtr, expit, logit, ndtri
 
 from wearoff.catalog import Catalog, load_catalog
-from wearoff.model.cohort import Cohorts, population_cohorts, standard_normal_nodes
+from wearoff.model.cohort import Cohorts, grade_size, population_cohorts, standard_normal_nodes
 from wearoff.model.endpoints import ENDPOINTS, reported_day
 from wearoff.model.parameters import FAMILIES, REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
 from wearoff.model.treatment import Treatment, covariates_for
@@ -43,6 +43,8 @@ class Arm:
     units: float
     female_pct: float | None = None
     n: int | None = None
+    scale_points: int = 4
+    """Points of the severity scale the arm was rated on: 4 (0 none to 3 severe) or 5 (:func:`grade_size`)."""
 
     def female_share(self, catalog: Catalog) -> float:
         """Share of women: the arm's, or the area's typical share where the source did not give it."""
@@ -51,11 +53,12 @@ class Arm:
 
 
 def arm_cohorts(params: Parameters, arms: list[Arm], catalog: Catalog | None = None) -> Cohorts:
-    """One group per arm, mixing its women and men by the arm's share of women."""
+    """One group per arm, mixing its women and men by the arm's share of women, rated on the arm's scale."""
     catalog = catalog or load_catalog()
     treatments = [Treatment(arm.product, arm.area, arm.units, sex=sex) for arm in arms for sex in ("female", "male")]
     mix = np.array([[f, 1.0 - f] for f in (arm.female_share(catalog) for arm in arms)])
-    return population_cohorts(params, covariates_for(treatments, params, catalog), mix)
+    grade = np.array([grade_size(arm.scale_points) for arm in arms])
+    return population_cohorts(params, covariates_for(treatments, params, catalog), mix, grade=grade)
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,9 @@ class Cohorts:
     rater_optimism: dict[str, float]
     rater_sd: dict[str, float]
     responder_share: np.ndarray | None = None  # (A, S) analytic P(2 B E_max > 1) for population cohorts
+    grade: np.ndarray | None = None
+    """(A,) size of one grade of the scale each group is rated on, in grades of the 4-point scale (None: all 1;
+    see :func:`grade_size`)."""
 
     @property
     def size(self) -> int:
@@ -257,6 +260,7 @@ class Cohorts:
             log_tau_sd=self.log_tau_sd[index],
             onset_log_mean=self.onset_log_mean[index],
             responder_share=share,
+            grade=None if self.grade is None else self.grade[index],
         )
 
     def restricted(self, keep: np.ndarray) -> Cohorts:
@@ -272,12 +276,17 @@ class Cohorts:
         return self.restricted(self.peak > self._effect_levels(threshold))
 
     # --- responders and wear-off --------------------------------------------------------------------------
+    def _grade(self) -> np.ndarray:
+        """(A, 1, 1) size of a rated grade in grades of the 4-point scale (see :func:`grade_size`)."""
+        grade = np.ones(self.size) if self.grade is None else self.grade
+        return grade[:, None, None]
+
     def levels(self, threshold: Threshold) -> np.ndarray:
-        """Improvement (grades) a patient keeps above: half a grade (not back at baseline), or B - 1.5
-        (still none or mild)."""
+        """Improvement (4-point grades) a patient keeps above: half a rated grade *g* (not back at baseline), or
+        :math:`B - 1.5g` (still rated none or mild)."""
         if threshold == "baseline":
-            return np.full_like(self.baseline, curve.HALF_GRADE)
-        return self.baseline - 1.5
+            return np.broadcast_to(curve.HALF_GRADE * self._grade(), self.baseline.shape)
+        return self.baseline - 1.5 * self._grade()
 
     def _effect_levels(self, threshold: Threshold) -> np.ndarray:
         """Effect (share of pull removed) at which the improvement equals the threshold's level."""
@@ -433,13 +442,22 @@ class Cohorts:
         w = (self.mix[:, :, None] * self.weight)[:, None, :, :, None, None] * w_tau[:, None] * w_on
         return np.sum(w * values, axis=(2, 3, 4, 5))
 
-    def _scored(self, rater: str, improvement: np.ndarray, need: np.ndarray | float) -> np.ndarray:
-        """P(the rater scores at least ``need`` grades better): an optimistic share scores one grade above
-        the truth, every rating carries normal noise (see the module docstring)."""
+    def _scored(
+        self, rater: str, improvement: np.ndarray, boundary: np.ndarray | float, grade: np.ndarray
+    ) -> np.ndarray:
+        """P(the rater scores an improvement past ``boundary`` (4-point grades)): an optimistic share scores one
+        rated grade (``grade``) above the truth, every rating carries normal noise (see the module docstring)."""
         sd, optimism = self.rater_sd[rater], self.rater_optimism[rater]
-        honest = normal_cdf((improvement - (need - 0.5)) / sd)
-        hopeful = normal_cdf((improvement + 1.0 - (need - 0.5)) / sd)
+        honest = normal_cdf((improvement - boundary) / sd)
+        hopeful = normal_cdf((improvement + grade - boundary) / sd)
         return (1.0 - optimism) * honest + optimism * hopeful
+
+    def _boundary(self, grades: float, none_or_mild: bool) -> np.ndarray:
+        r"""(A, 1, S, J, 1, 1) improvement (4-point grades) past which a rater scores ``grades`` rated grades better
+        (:math:`g(k - \tfrac12)`) or, with ``none_or_mild``, severity 0 or 1 (:math:`B - 1.5g`)."""
+        g = self._grade()
+        boundary = self.baseline - 1.5 * g if none_or_mild else np.broadcast_to(g * (grades - 0.5), self.baseline.shape)
+        return boundary[:, None, :, :, None, None]
 
     def rated_share(
         self,
@@ -451,12 +469,15 @@ class Cohorts:
         nodes: tuple[int, int] = (N_TAU_NODES, N_ONSET_NODES),
     ) -> np.ndarray:
         """(A, D) share a rater scores at least ``grades`` better (or, with ``none_or_mild``, at most 1)."""
-        need = (self.baseline - 1.0)[:, None, :, :, None, None] if none_or_mild else grades
-        return self._integrate(days, lambda imp: self._scored(rater, imp, need), nodes=nodes)
+        boundary, g = self._boundary(grades, none_or_mild), self._grade()[:, None, :, :, None, None]
+        return self._integrate(days, lambda imp: self._scored(rater, imp, boundary, g), nodes=nodes)
 
     def composite_share(self, days, grades: float = 2.0) -> np.ndarray:
         """(A, D) share scored at least ``grades`` better by both investigator and patient."""
-        return self._integrate(days, lambda imp: self._scored("inv", imp, grades) * self._scored("subj", imp, grades))
+        boundary, g = self._boundary(grades, False), self._grade()[:, None, :, :, None, None]
+        return self._integrate(
+            days, lambda imp: self._scored("inv", imp, boundary, g) * self._scored("subj", imp, boundary, g)
+        )
 
     def effect_quantiles(self, days, q) -> np.ndarray:
         """(A, D, Q) quantiles of the effect (0..1) between patients at each day: the band of a curve.
@@ -527,6 +548,26 @@ class Cohorts:
         return self._integrate(days, lambda e: e, raw_effect=True)
 
 
+SCALE_POINTS = (4, 5)
+"""Severity scales the model reads: the 4-point facial wrinkle scale (0 none to 3 severe) and the 5-point scales
+(0 none to 4 very severe, e.g. Merz's) that some trials use (``shared/evidence/README.md``: "unless the note says
+a 5-point scale")."""
+
+
+def grade_size(scale_points: int) -> float:
+    r"""Size of one grade of a severity scale with this many points, in grades of the 4-point scale.
+
+    Both scales span the same range, from no lines to the worst the scale names, in :math:`p - 1` steps, so a
+    grade of a *p*-point scale is :math:`3/(p - 1)` 4-point grades (3/4 for a 5-point scale). A trial rated on
+    a finer scale counts an improvement of *k* grades, a return to baseline (less than half a grade) and a
+    rating of none or mild at these smaller steps. An assumption (weak): no trial in the evidence rates the same
+    patients on both scales.
+    """
+    if scale_points not in SCALE_POINTS:
+        raise ValueError(f"a severity scale has {' or '.join(map(str, SCALE_POINTS))} points, not {scale_points}")
+    return 3.0 / (scale_points - 1)
+
+
 def baseline_mix(params: Parameters, baseline_severity: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Baseline grades and weights: the patient's own, or the trial mix of moderate (2) and severe (3)."""
     if baseline_severity is not None:
@@ -552,11 +593,13 @@ def stack_cohorts(cohorts: list[Cohorts]) -> Cohorts:
         for name, out in padded.items():
             out[a, :, :n] = getattr(c, name)[0]
     shares = [c.responder_share for c in cohorts]
+    grades = [c.grade for c in cohorts]
     return replace(
         first,
         mix=np.concatenate([c.mix for c in cohorts]),
         onset_log_mean=np.concatenate([c.onset_log_mean for c in cohorts]),
         responder_share=None if any(r is None for r in shares) else np.concatenate(shares),
+        grade=None if all(g is None for g in grades) else np.concatenate([c._grade()[:, 0, 0] for c in cohorts]),
         **padded,
     )
 
@@ -628,12 +671,18 @@ def treatment_terms(params: Parameters, cov: Covariates) -> TreatmentTerms:
 
 
 def population_cohorts(
-    params: Parameters, cov: Covariates, mix: np.ndarray, baseline_severity: int | None = None
+    params: Parameters,
+    cov: Covariates,
+    mix: np.ndarray,
+    baseline_severity: int | None = None,
+    grade: np.ndarray | None = None,
 ) -> Cohorts:
-    """Cohorts with population random effects. ``cov`` holds A x S covariate rows (group-major) and ``mix``
-    (A, S) their weights."""
+    """Cohorts with population random effects. ``cov`` holds A x S covariate rows (group-major), ``mix``
+    (A, S) their weights and ``grade`` (A,) the size of each group's rated grade (:func:`grade_size`; default
+    the 4-point scale's)."""
     mix = np.asarray(mix, float)
     n_groups, n_patterns = mix.shape
+    grade_a = np.ones(n_groups) if grade is None else np.asarray(grade, float)
     z_e, w_e = standard_normal_nodes(N_EFFECT_NODES)
     grades, w_b = baseline_mix(params, baseline_severity)
     terms = treatment_terms(params, cov)
@@ -643,9 +692,10 @@ def population_cohorts(
     mu = terms.log_tau_mean.reshape(n_groups, n_patterns)
     # responders: E_max > e_B  <=>  log r + omega z > log EC50 + logit(e_B) / h
     visibility = float(np.exp(params["log_visibility"]))
-    thresholds = params["log_ec50"] + logit(curve.effect_needed(curve.HALF_GRADE, grades, visibility)) / hill
+    need = curve.effect_needed(curve.HALF_GRADE * grade_a[:, None], grades[None, :], visibility)  # (A, B)
+    thresholds = params["log_ec50"] + logit(need) / hill
     with np.errstate(invalid="ignore"):
-        share = np.nan_to_num(np.sum(w_b * normal_cdf((log_r[..., None] - thresholds) / omega), axis=-1))
+        share = np.nan_to_num(np.sum(w_b * normal_cdf((log_r[..., None] - thresholds[:, None, :]) / omega), axis=-1))
     shape = (n_groups, n_patterns, len(z_e) * len(grades))
     return Cohorts(
         peak=np.repeat(peak, len(grades), axis=-1),
@@ -656,5 +706,6 @@ def population_cohorts(
         log_tau_sd=np.full(shape, float(np.exp(params["log_sigma_tau"]))),
         onset_log_mean=terms.onset_log_mean.reshape(n_groups, n_patterns),
         responder_share=share,
+        grade=None if grade is None else grade_a,
         **shared_fields(params),
     )
