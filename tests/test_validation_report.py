@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from wearoff.inference.evidence import read_arms
 from wearoff.inference.workflow import ValidationRun, in_sample_predictions
 from wearoff.model.parameters import load_parameters
@@ -13,7 +15,7 @@ from wearoff.report.plots import arm_labels, clopper_pearson
 from wearoff.report.validation import render_report
 
 ARMS_CSV = Path(__file__).resolve().parents[2] / "shared" / "evidence" / "arms.csv"
-STUDIES = ("CARRUTHERS2005_WOMEN", "TOXINS2021_REF17_ABO120", "RAPPL2013")
+STUDIES = ("CARRUTHERS2005_WOMEN", "TOXINS2021_REF17_ABO120", "RAPPL2013", "CIA2013_INCO25")
 
 
 def test_report_renders_studies_table_and_figures(tmp_path: Path) -> None:
@@ -34,6 +36,7 @@ def test_report_renders_studies_table_and_figures(tmp_path: Path) -> None:
     misses = sum(1 for h in predicted if not h.lower90 <= h.row.value <= h.upper90)
     assert html.count('<tr class="miss">') == misses
     assert "decision support for qualified professionals" in html.lower()
+    assert html.count("Severity was rated on a 5-point scale") == 1  # CIA2013_INCO25's caption only
     assert "http://" not in html and "https://" not in html
     images = re.findall(r'<img src="([^"]+)"', html)
     assert len(images) == len(STUDIES) + 1  # one figure per study and the calibration plot
@@ -68,7 +71,9 @@ def test_clopper_pearson_interval() -> None:
     assert clopper_pearson(40.0, None) is None
 
 
-def test_arm_labels_are_distinct() -> None:
-    rows = [r for r in read_arms(ARMS_CSV) if r.arm is not None and r.study == "JAPAN_CFL_GL"]
+@pytest.mark.parametrize("study", ["JAPAN_CFL_GL", "CIA2013_INCO25"])
+def test_arm_labels_are_distinct(study: str) -> None:
+    """Arms of one study get distinct labels: by area (JAPAN_CFL_GL), by the scale they were rated on (CIA2013)."""
+    rows = [r for r in read_arms(ARMS_CSV) if r.arm is not None and r.study == study]
     labels = arm_labels([r.arm for r in rows if r.arm is not None])
     assert len(set(labels.values())) == len(labels)

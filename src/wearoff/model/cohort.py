@@ -8,11 +8,12 @@ Random effects are integrated by Gauss-Hermite quadrature (deterministic and smo
 sensitivity :math:`z_E` and the baseline grade *B* (2 or 3) make the node axis *J*; the duration effect
 :math:`z_\tau` and the onset effect :math:`z_{on}` are integrated analytically where the formula allows and by
 quadrature otherwise. Raters add noise, integrated analytically, and a share :math:`\pi_r` of ratings is
-optimistic by one grade (placebo arms: patients score improvements with no toxin):
+optimistic by one grade (placebo arms: patients score improvements with no toxin). On a scale whose grade is *g*
+grades of the 4-point scale (:func:`grade_size`: 1, or 3/4 on a 5-point scale),
 
 .. math:: P(\text{scored} \ge k \text{ better})
-          = (1 - \pi_r)\,\Phi\Big(\frac{\Delta(t) - (k - \tfrac12)}{s_r}\Big)
-          + \pi_r\,\Phi\Big(\frac{\Delta(t) + 1 - (k - \tfrac12)}{s_r}\Big)
+          = (1 - \pi_r)\,\Phi\Big(\frac{\Delta(t) - g(k - \tfrac12)}{s_r}\Big)
+          + \pi_r\,\Phi\Big(\frac{\Delta(t) + g - g(k - \tfrac12)}{s_r}\Big)
 
 Given the other effects, :math:`\log W` is normal (the AFT structure of :mod:`wearoff.model.curve`), so
 
@@ -237,7 +238,7 @@ class Cohorts:
     visibility: float
     rater_optimism: dict[str, float]
     rater_sd: dict[str, float]
-    responder_share: np.ndarray | None = None  # (A, S) analytic P(2 B E_max > 1) for population cohorts
+    responder_share: np.ndarray | None = None  # (A, S) analytic P(improvement ever > half a grade), population
     grade: np.ndarray | None = None
     """(A,) size of one grade of the scale each group is rated on, in grades of the 4-point scale (None: all 1;
     see :func:`grade_size`)."""

@@ -102,6 +102,7 @@ def arm_labels(arms: Iterable[Arm]) -> dict[Arm, str]:
     for extra in (
         lambda a: f"{a.female_pct:g} % women" if a.female_pct is not None else "",
         lambda a: f"n={a.n}" if a.n is not None else "",
+        lambda a: f"{a.scale_points}-point scale" if a.scale_points != 4 else "",
     ):
         counts: dict[str, int] = {}
         for label in labels.values():

@@ -97,6 +97,7 @@ class StudySection:
     has_curves: bool
     has_days: bool
     missing_n: bool
+    five_point: bool
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def _study_section(study: str, slug: str, rows: list[RowPrediction], held: dict[
         has_curves=any(is_curve_row(h.row) for h in rows),
         has_days=any(not is_curve_row(h.row) for h in rows),
         missing_n=any(a.n is None for a in arms),
+        five_point=any(a.scale_points == 5 for a in arms),
     )
 
 
