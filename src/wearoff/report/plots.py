@@ -12,6 +12,7 @@ Hollow markers are approximate values (read off a graph).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -90,7 +91,8 @@ def _units(units: float) -> str:
 
 
 def arm_labels(arms: Iterable[Arm]) -> dict[Arm, str]:
-    """A short label per arm (``abobotulinumtoxinA 50 U``), made longer only where two arms would share one."""
+    """A short label per arm (``abobotulinumtoxinA 50 U``), made longer only where two arms would share one
+    (``incobotulinumtoxinA 25 U (n=23, 5-point scale)``)."""
     arms = list(dict.fromkeys(arms))
     areas = {a.area for a in arms}
 
@@ -98,17 +100,20 @@ def arm_labels(arms: Iterable[Arm]) -> dict[Arm, str]:
         text = "placebo" if arm.product == "placebo" else f"{arm.product} {_units(arm.units)}"
         return f"{text}, {arm.area}" if len(areas) > 1 else text
 
-    labels = {a: base(a) for a in arms}
+    def label(arm: Arm, extras: list[str]) -> str:
+        return f"{base(arm)} ({', '.join(extras)})" if extras else base(arm)
+
+    extras: dict[Arm, list[str]] = {a: [] for a in arms}
     for extra in (
         lambda a: f"{a.female_pct:g} % women" if a.female_pct is not None else "",
         lambda a: f"n={a.n}" if a.n is not None else "",
         lambda a: f"{a.scale_points}-point scale" if a.scale_points != 4 else "",
     ):
-        counts: dict[str, int] = {}
-        for label in labels.values():
-            counts[label] = counts.get(label, 0) + 1
-        labels = {a: (f"{lab} ({extra(a)})" if counts[lab] > 1 and extra(a) else lab) for a, lab in labels.items()}
-    return labels
+        counts = Counter(label(a, extras[a]) for a in arms)
+        for a in arms:
+            if counts[label(a, extras[a])] > 1 and extra(a):
+                extras[a] = [*extras[a], extra(a)]
+    return {a: label(a, extras[a]) for a in arms}
 
 
 def is_curve_row(row: EvidenceRow) -> bool:
