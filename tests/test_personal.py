@@ -137,22 +137,3 @@ def test_the_posterior_follows_a_patient_whose_scores_pin_them_down(params) -> N
     assert post.mean_duration_effect() == pytest.approx(dense_mean[1], abs=0.02)
     sd_effect = math.sqrt(np.sum(post.weights * (post.z_effect - post.mean_effect()) ** 2))
     assert sd_effect == pytest.approx(dense_sd[0], rel=0.05)
-
-
-def test_an_unknown_grade_is_one_grade_of_the_patient_for_all_their_treatments(params) -> None:
-    """Where the untreated grade is not recorded, it is one unknown of the patient's area, shared by all their
-    treatments of it: the marginal likelihood is the trial mix of the likelihoods at each known grade,
-    :math:`\\sum_g p_g \\int \\prod_k L_k(z, g)\\,dz`, not a fresh grade drawn for every treatment."""
-    from wearoff.model.cohort import baseline_mix
-    from wearoff.model.personal import marginal_log_likelihood
-
-    def history(grade: int | None) -> list[list[Episode]]:
-        treatment = Treatment("onabotulinumtoxinA", "glabellar", 20, baseline_severity=grade)
-        scores = ((Observation(14, 1), Observation(90, 2), Observation(120, 3)), (Observation(100, 3),))
-        return [[Episode(treatment, s) for s in scores]]
-
-    grades, mix = baseline_mix(params, None)
-    known = [marginal_log_likelihood(params, history(int(g))) for g in grades]
-    shared = math.log(sum(p * math.exp(v) for p, v in zip(mix, known, strict=True)))
-    assert marginal_log_likelihood(params, history(None)) == pytest.approx(shared, abs=0.01)
-    assert abs(known[0] - known[1]) > 0.5  # the scores do tell the grades apart

@@ -19,26 +19,20 @@ the last clinician score with effect and the first without, and on a clinic simu
 log-normal AFT on such intervals gave a time ratio of 1.12 against the model's own medians
 (``benchmarks/personal_intervals.py``).
 
-Each area's untreated grade is one unknown of its patient, shared by all their treatments of the area and learnt
-from the scores with the trial mix as its prior, not the highest score recorded before a treatment: on re-booking
-days that score is the grade plus rater noise where the effect has gone (its maximum reads too high, and
-"back at baseline" looks like an effect still there) and the grade less a residual effect where it has not, so
-the grade read from the records leaned the ratio with the durations themselves (+3 % at a true 0.6, -1 % at 1).
-
-Checked on clinics simulated from the shipped model (300 patients, 2 years, seeds 11-14), re-booked on a fixed
-schedule: 0.60-0.62 at a true 0.6 and 1.00-1.04 at a true 1, seven of the eight 95 % intervals covering the truth;
-where half the patients come back when they see the effect gone (the simulator's default), 0.97-1.04 at a true
-1, three of four covering. What lean is left (+1-2 %) comes from the onset, which the simulator draws patient by
-patient and the likelihood holds at its median (+0.5 % at 0.6, +1 % at 1), and from 300 patients being few (it
-vanishes at 1,200); the quadrature adds nothing (11 x 11 patient nodes and 15 treatment nodes give the same ratios
-to 1e-3). Visits a patient books because the effect has gone depend on the wear-off itself, which the likelihood
-does not model.
+Checked on clinics simulated from the shipped model (300 patients, 2 years): re-booked on a fixed schedule, time
+ratios 0.98-1.03 at a true 1 (seeds 11-14), every 95 % interval covering 1, but 0.61-0.62 at a true 0.6 (seeds
+11-16), an upward lean of 2-4 % that leaves 0.6 outside four of the six intervals; where half the patients come
+back when they see the effect gone (the simulator's default), 0.98-1.04 at a true 1 (seeds 11-14). Visits a
+patient books because the effect has gone depend on the wear-off itself, which the likelihood does not model. The
+lean at short durations does not come from the quadrature (11 x 11 patient nodes and 15 treatment nodes give the
+same ratios to 1e-3): the interval is narrower than this model error where treatments wear off before the clinic's
+re-booking visit.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtri
@@ -90,13 +84,7 @@ def fit_clinic_time_ratio(
     params: Parameters, histories: list[list[Episode]], catalog: Catalog | None = None
 ) -> ClinicTimeRatio:
     """Fit the clinic's time ratio to its patients' histories (each patient's treatments with their scores)."""
-    # the untreated grade read from the records (the highest pre-treatment score) leans with the durations
-    # themselves; the fit learns each area's grade from its scores instead
-    scored = [
-        [replace(e, treatment=replace(e.treatment, baseline_severity=None)) for e in h]
-        for h in histories
-        if any(e.observations for e in h)
-    ]
+    scored = [h for h in histories if any(e.observations for e in h)]
     scores = sum(len(e.observations) for h in scored for e in h)
     if not scored:
         raise NoScoresError("no follow-up scores: record severity scores after treatments to fit the clinic's level")

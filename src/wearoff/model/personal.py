@@ -13,11 +13,8 @@ day *t* after treatment *k* has the likelihood of the rater model (:mod:`wearoff
 
 .. math:: P(\text{severity} \le s) = P(\text{scored at least } B - s \text{ grades better} \mid \Delta(t))
 
-with *B* the pre-treatment severity. Where *B* is not recorded, it is one unknown of the patient's area, shared by
-all their treatments of it, with the trial mix of grades as its prior: the likelihood of the area's scores is
-:math:`\sum_B p_B \prod_k L_k(B)`, not a product of per-treatment mixes. A wear-off between two visits is thus
-interval-censored by the scores themselves: the last visit with effect and the first back at baseline. The
-posterior of the patient's effects is
+with *B* the pre-treatment severity. A wear-off between two visits is thus interval-censored by the scores
+themselves: the last visit with effect and the first back at baseline. The posterior of the patient's effects is
 
 .. math:: p(z_E, z_b \mid \text{history}) \propto \phi(z_E)\,\phi(z_b)
           \prod_k \int \prod_{t} P(s_{kt} \mid z_E, z_b, \varepsilon)\,\phi(\varepsilon)\,d\varepsilon
@@ -35,11 +32,10 @@ no scores the posterior is the prior and the forecast is the population's: one p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import logsumexp
 
 from wearoff.catalog import Catalog
 from wearoff.model import curve
@@ -295,34 +291,14 @@ def _posterior_rule(
     patients = sorted({i for i, _ in scored})
     group = np.searchsorted(patients, [i for i, _ in scored])  # non-decreasing: episodes come patient by patient
     data = ScoredEpisodes.of(params, [e for _, e in scored], catalog)
-    # an area's untreated grade, when not given, is one unknown of the patient shared by all their treatments of
-    # that area (drawn from the trial mix), not a fresh draw per treatment
-    latent = np.array([e.treatment.baseline_severity is None for _, e in scored])
-    areas = [(i, e.treatment.area) for i, e in scored]
-    area_ids = {key: n for n, key in enumerate(dict.fromkeys(areas))}
-    area_of = np.array([area_ids[key] for key in areas], np.intp)
-    grades, grade_mix = baseline_mix(params, None)
-    one_grade = [replace(data, grade_weights=np.tile(np.eye(3)[int(g) - 1], (len(scored), 1))) for g in grades]
 
     def log_likelihood(points: np.ndarray, groups: np.ndarray) -> np.ndarray:
         which = np.flatnonzero(np.isin(group, groups))
         position = np.searchsorted(groups, group[which])
+        per_episode = episode_log_likelihoods(params, data, which, points[position, :, 0], points[position, :, 1])
+        starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
         total = np.zeros(points.shape[:2])
-        given = ~latent[which]
-        if given.any():
-            w, p = which[given], position[given]
-            np.add.at(total, p, episode_log_likelihoods(params, data, w, points[p, :, 0], points[p, :, 1]))
-        if not given.all():
-            w, p = which[~given], position[~given]
-            per_grade = np.stack(
-                [episode_log_likelihoods(params, d, w, points[p, :, 0], points[p, :, 1]) for d in one_grade]
-            )  # (grades, episodes, M)
-            area_here, inverse = np.unique(area_of[w], return_inverse=True)
-            summed = np.zeros((len(grades), area_here.size, total.shape[1]))
-            np.add.at(summed, (slice(None), inverse), per_grade)
-            owner = np.zeros(area_here.size, np.intp)
-            owner[inverse] = p
-            np.add.at(total, owner, logsumexp(summed + np.log(grade_mix)[:, None, None], axis=0))
+        total[position[starts]] = np.add.reduceat(per_episode, starts, axis=0)
         return total
 
     return patients, adapt_to_posterior(log_likelihood, len(patients), 2, N_PATIENT_NODES)
