@@ -25,8 +25,11 @@ ratios 0.98-1.03 at a true 1 (seeds 11-14), every 95 % interval covering 1, but 
 back when they see the effect gone (the simulator's default), 0.98-1.04 at a true 1 (seeds 11-14). Visits a
 patient books because the effect has gone depend on the wear-off itself, which the likelihood does not model. The
 lean at short durations does not come from the quadrature (11 x 11 patient nodes and 15 treatment nodes give the
-same ratios to 1e-3): the interval is narrower than this model error where treatments wear off before the clinic's
-re-booking visit.
+same ratios to 1e-3) but mostly from the untreated grade, read from the records as the highest score before a
+treatment (:func:`wearoff.plan.history.baseline_severity`) and then taken as known: where the effect has gone by
+the re-booking visit, the highest of several noisy scores reads above the true grade, and a return to baseline
+then looks like effect still there (fits given the simulator's own grades lean +1.3 % at 0.6, of which +0.5 %
+comes from the onset, drawn patient by patient and held at its median by the likelihood).
 """
 
 from __future__ import annotations
