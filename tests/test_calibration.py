@@ -64,8 +64,13 @@ def test_the_note_says_the_severity_scale(note: str, points: int) -> None:
 
 
 def test_the_evidence_rows_on_five_point_scales(evidence_path) -> None:
-    five = {r.study for r in read_arms(evidence_path) if r.arm is not None and r.arm.scale_points == 5}
+    """A study rates all its rows on one scale: CIA2013's row without the note (its share of the maximal effect)
+    is on the 5-point scale of its other rows, one arm with them."""
+    rows = [r for r in read_arms(evidence_path) if r.arm is not None]
+    five = {r.study for r in rows if r.arm.scale_points == 5}
     assert five == {"CIA2013_INCO25", "TOXINS2021_REF21_INCO_PH4"}
+    assert all(r.arm.scale_points == 5 for r in rows if r.study in five)
+    assert len({r.arm for r in rows if r.study == "CIA2013_INCO25"}) == 1
 
 
 def test_the_fitted_parameters_beat_the_priors(evidence_path, params) -> None:

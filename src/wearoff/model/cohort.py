@@ -561,8 +561,12 @@ def grade_size(scale_points: int) -> float:
     Both scales span the same range, from no lines to the worst the scale names, in :math:`p - 1` steps, so a
     grade of a *p*-point scale is :math:`3/(p - 1)` 4-point grades (3/4 for a 5-point scale). A trial rated on
     a finer scale counts an improvement of *k* grades, a return to baseline (less than half a grade) and a
-    rating of none or mild at these smaller steps. An assumption (weak): no trial in the evidence rates the same
-    patients on both scales.
+    rating of none or mild at these smaller steps. Three assumptions (weak: no trial in the evidence rates the
+    same patients on both scales): such trials enrol the same patients as the others (moderate or severe lines,
+    grades 2 and 3 of the 4-point scale, so 2.7 and 4 on a 5-point one); a rater's noise is a misjudgement of
+    the lines themselves, the same on either scale; an optimistic rater scores one grade of the scale in hand.
+    Were the patients enrolled milder instead (grades 2 and 3 of the 5-point scale) and the noise scaled with
+    the grade, the 5-point predictions would equal the 4-point ones.
     """
     if scale_points not in SCALE_POINTS:
         raise ValueError(f"a severity scale has {' or '.join(map(str, SCALE_POINTS))} points, not {scale_points}")

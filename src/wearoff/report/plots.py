@@ -92,7 +92,7 @@ def _units(units: float) -> str:
 
 def arm_labels(arms: Iterable[Arm]) -> dict[Arm, str]:
     """A short label per arm (``abobotulinumtoxinA 50 U``), made longer only where two arms would share one
-    (``incobotulinumtoxinA 25 U (n=23, 5-point scale)``)."""
+    (``onabotulinumtoxinA 20 U, glabellar (n=48)``)."""
     arms = list(dict.fromkeys(arms))
     areas = {a.area for a in arms}
 
@@ -107,7 +107,6 @@ def arm_labels(arms: Iterable[Arm]) -> dict[Arm, str]:
     for extra in (
         lambda a: f"{a.female_pct:g} % women" if a.female_pct is not None else "",
         lambda a: f"n={a.n}" if a.n is not None else "",
-        lambda a: f"{a.scale_points}-point scale" if a.scale_points != 4 else "",
     ):
         counts = Counter(label(a, extras[a]) for a in arms)
         for a in arms:
