@@ -122,10 +122,10 @@ def _evaluate_moved(task: tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]])
 def _value_and_gradient(
     objective: Objective, x: np.ndarray, pool: ProcessPoolExecutor | None, *, central: bool = False
 ) -> tuple[float, np.ndarray]:
-    """The objective and its forward-difference gradient. A step in an area's or a product's term predicts only
-    that area's or product's rows again, and a step in a heterogeneity none: the same gradient as recomputing
-    every row, in less than half the work (1.1 s against 2.3 s on the shared evidence). The steps run on the pool
-    when there is one."""
+    """The objective and its finite-difference gradient (forward, or ``central`` at twice the cost). A step in an
+    area's or a product's term predicts only that area's or product's rows again, and a step in a heterogeneity
+    none: the same gradient as recomputing every row, in less than half the work (1.1 s against 2.3 s on the shared
+    evidence). The steps run on the pool when there is one."""
     try:
         predicted, terms = objective.terms(x)
     except (OverflowError, FloatingPointError, ZeroDivisionError):

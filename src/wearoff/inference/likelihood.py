@@ -23,7 +23,7 @@ from scipy.special import expit, gammaln, logit, logsumexp, ndtr
 
 from wearoff.catalog import Catalog
 from wearoff.inference.evidence import EvidenceRow
-from wearoff.model.arms import DEFAULT_ARM_SIZE, PROB_FLOOR, Arm, arm_cohorts, days_log_sd, predict_values
+from wearoff.model.arms import DEFAULT_ARM_SIZE, PROB_FLOOR, Arm, arm_values, days_log_sd
 from wearoff.model.cohort import standard_normal_nodes
 from wearoff.model.endpoints import ENDPOINTS
 from wearoff.model.parameters import Parameters, PriorSet
@@ -101,10 +101,7 @@ def _log_whole_day_probability(reported: float, predicted: float, sd: float) -> 
 
 def predict_rows(params: Parameters, rows: list[FitRow], catalog: Catalog | None = None) -> np.ndarray:
     """Model predictions for rows, every arm's cohort built once."""
-    unique = list(dict.fromkeys(r.arm for r in rows))
-    position = {arm: i for i, arm in enumerate(unique)}
-    cohorts = arm_cohorts(params, unique, catalog).take([position[r.arm] for r in rows])
-    return predict_values(cohorts, [r.endpoint for r in rows], [r.day for r in rows])
+    return arm_values(params, [r.arm for r in rows], [r.endpoint for r in rows], [r.day for r in rows], catalog)
 
 
 def log_likelihood(params: Parameters, rows: list[FitRow], catalog: Catalog | None = None) -> float:

@@ -84,6 +84,19 @@ def predict_values(cohorts: Cohorts, endpoints: list[str], days: list[float | No
     return out
 
 
+def arm_values(
+    params: Parameters,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    catalog: Catalog | None = None,
+) -> np.ndarray:
+    """The model's value of each (arm, endpoint, day) row, the cohort of every distinct arm built once."""
+    unique = list(dict.fromkeys(arms))
+    position = {arm: i for i, arm in enumerate(unique)}
+    return predict_values(arm_cohorts(params, unique, catalog).take([position[a] for a in arms]), endpoints, days)
+
+
 def _percent_interval(p: float, n: int, het: float) -> tuple[float, float]:
     """5 % and 95 % quantiles of 100 k/n when logit p varies between trials and k is binomial."""
     z, w = standard_normal_nodes(N_HETEROGENEITY_NODES)
@@ -185,14 +198,9 @@ def _moved_predictions(
     catalog: Catalog | None,
 ) -> np.ndarray:
     """The predictions of ``rows`` (on the :func:`_scale`) with one parameter set to ``value``."""
-    sub = [arms[i] for i in rows]
-    unique = list(dict.fromkeys(sub))
-    position = {arm: k for k, arm in enumerate(unique)}
     codes = [endpoints[i] for i in rows]
-    moved = predict_values(
-        arm_cohorts(params.with_values({name: value}), unique, catalog).take([position[a] for a in sub]),
-        codes,
-        [days[i] for i in rows],
+    moved = arm_values(
+        params.with_values({name: value}), [arms[i] for i in rows], codes, [days[i] for i in rows], catalog
     )
     return _scale(moved, codes)
 
@@ -287,10 +295,7 @@ def predict_arms(
     (:func:`prediction_variance`)."""
     if not arms:
         return []
-    unique = list(dict.fromkeys(arms))
-    position = {arm: i for i, arm in enumerate(unique)}
-    cohorts = arm_cohorts(params, unique, catalog).take([position[a] for a in arms])
-    values = predict_values(cohorts, endpoints, days)
+    values = arm_values(params, arms, endpoints, days, catalog)
     extra = prediction_variance(params, arms, endpoints, days, values, catalog).total
     out = []
     for arm, code, value, var in zip(arms, endpoints, values, extra, strict=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -150,11 +150,11 @@ class Parameters:
 
     def with_values(self, updates: Mapping[str, float]) -> Parameters:
         """A copy with the given values changed or added."""
-        return Parameters({**self.values, **dict(updates)}, self.priors, self.provenance, self.covariance)
+        return replace(self, values={**self.values, **dict(updates)})
 
     def with_covariance(self, covariance: Covariance) -> Parameters:
         """A copy carrying the posterior covariance of its fitted values."""
-        return Parameters(self.values, self.priors, self.provenance, covariance)
+        return replace(self, covariance=covariance)
 
     def to_json(self) -> str:
         """Serialise the values, provenance and covariance (the shipped ``parameters.json``)."""
