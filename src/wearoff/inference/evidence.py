@@ -83,9 +83,12 @@ def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 def parse_rows(path: Path, rows: list[dict[str, str]], catalog: Catalog | None = None) -> list[EvidenceRow]:
     """Validate and parse the rows of an arms file (line numbers count the header as line 1). A study rates every
-    row on one severity scale: a note naming a 5-point scale on any of its rows sets it for all of them."""
+    row on one severity scale: the finest any of its rows' notes names sets it for all of them."""
     catalog = catalog or load_catalog()
-    five_point = {row["study"].strip() for row in rows if scale_points(row.get("note", "")) == 5}
+    scale: dict[str, int] = {}
+    for row in rows:
+        study = row["study"].strip()
+        scale[study] = max(scale.get(study, 0), scale_points(row.get("note", "")))
     parsed = []
     for i, row in enumerate(rows, start=2):
         units = _number(row["units"], path, i, "units")
@@ -116,7 +119,7 @@ def parse_rows(path: Path, rows: list[dict[str, str]], catalog: Catalog | None =
         arm = None
         if reason is None:
             n_arm = int(n) if n is not None else None
-            arm = Arm(product, area, units or 0.0, female, n_arm, 5 if row["study"].strip() in five_point else 4)
+            arm = Arm(product, area, units or 0.0, female, n_arm, scale[row["study"].strip()])
         parsed.append(EvidenceRow(i, row["study"].strip(), arm, endpoint, day, value, approx, reason))
     return parsed
 

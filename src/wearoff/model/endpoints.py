@@ -149,7 +149,8 @@ def reported_day(continuous_day: float) -> float:
     """The whole day a daily diary or visit schedule reports for an event at ``continuous_day`` days after the
     injection: day *d* covers (d - 1, d], so an onset 30 hours after the injection is reported on day 2 (the
     JOSEPH2021 arms: a third of patients by day 1, median reported day 2)."""
-    # the nanosecond's tolerance keeps a day computed as 2.0000000001 from being reported as day 3
+    # a tolerance of 1e-9 days (under a tenth of a millisecond) keeps a day computed as 2.0000000001 from being
+    # reported as day 3
     return float(max(np.ceil(continuous_day - 1e-9), 1.0)) if np.isfinite(continuous_day) else continuous_day
 
 
