@@ -154,7 +154,13 @@ def test_gradient_predicts_again_only_the_rows_a_parameter_moves(small_rows, par
     from wearoff.inference.calibrate import FD_STEP, Objective, _value_and_gradient
 
     rows = fit_rows(small_rows)
-    names = ["log_tau_ref", "log_het_logit", "product_need.abobotulinumtoxinA", "product_duration.relabotulinumtoxinA"]
+    names = [
+        "log_tau_ref",
+        "log_het_logit",
+        "log_het_study_potency",
+        "product_need.abobotulinumtoxinA",
+        "product_duration.relabotulinumtoxinA",
+    ]
     objective = Objective(rows, names)
     x = np.array([params[n] for n in names])
     value, gradient = _value_and_gradient(objective, x, None)
@@ -215,3 +221,76 @@ def test_a_share_near_zero_keeps_a_band_near_zero(params) -> None:
     early = predict_arms(params, [arm], ["returned_to_baseline"], [35.0])[0]
     assert 0.2 < early.predicted < 5.0
     assert early.upper90 < 50.0
+
+
+def test_trials_without_effects_of_their_own_are_sums_of_independent_rows(small_rows, params) -> None:
+    """With no between-trial spread of potency or duration the likelihood is the weighted sum of the rows' own."""
+    from wearoff.inference.likelihood import predict_rows, row_log_likelihoods
+
+    rows = fit_rows(small_rows)
+    flat = params.with_values({"log_het_study_potency": -30.0, "log_het_study_duration": -30.0})
+    weights = np.array([r.weight for r in rows])
+    independent = float(np.sum(weights * row_log_likelihoods(flat, rows, predict_rows(flat, rows))))
+    assert log_likelihood(flat, rows) == pytest.approx(independent, rel=1e-9)
+
+
+def test_rows_of_one_trial_share_its_effects(params) -> None:
+    """Two arms of one trial that both respond better than predicted are likelier together than two trials doing
+    so each on its own: their trial's own potency explains both at once. Opposite deviations are less likely."""
+    from dataclasses import replace
+
+    from wearoff.inference.likelihood import FitRow, predict_rows
+    from wearoff.model.arms import Arm
+
+    arms = [Arm("onabotulinumtoxinA", "glabellar", units, 90, 60) for units in (10, 20)]
+    base = [FitRow("TRIAL", arm, "inv_none_mild", 30.0, 0.0, 1.0) for arm in arms]
+    predicted = predict_rows(params, base)
+    assert np.all((predicted > 20) & (predicted < 80))
+
+    def together_minus_apart(deviations: tuple[float, float]) -> float:
+        rows = [replace(r, value=float(p + d)) for r, p, d in zip(base, predicted, deviations, strict=True)]
+        apart = [replace(r, study=f"TRIAL{i}") for i, r in enumerate(rows)]
+        return log_likelihood(params, rows) - log_likelihood(params, apart)
+
+    assert together_minus_apart((15.0, 15.0)) > 0.1
+    assert together_minus_apart((15.0, -15.0)) < -0.1
+
+
+def test_study_precision_inverts_the_shared_covariance() -> None:
+    from wearoff.inference.calibrate import study_precision
+
+    information = np.array([4.0, 1.0, 0.5])
+    loadings = np.array([[1.0, 0.0], [-0.5, 1.5], [2.0, 0.3]])
+    variances = np.array([0.3, 0.05])
+    shared = sum(v * np.outer(loadings[:, f], loadings[:, f]) for f, v in enumerate(variances))
+    precision = study_precision(information, loadings, variances)
+    assert precision @ (np.diag(1.0 / information) + shared) == pytest.approx(np.eye(3))
+
+
+def test_a_trials_own_potency_widens_active_arms_and_leaves_placebo_alone(params) -> None:
+    """The interval of a new trial's value adds the spread of trials' potency: active arms at the peak widen with
+    it, a placebo arm (no toxin, no potency) keeps its interval."""
+    from wearoff.model.arms import Arm, predict_arms
+
+    arms = [Arm("onabotulinumtoxinA", "glabellar", 10, 90, 100), Arm("placebo", "glabellar", 0, 90, 100)]
+    codes, days = ["inv_none_mild", "inv_none_mild"], [30.0, 30.0]
+    narrow = predict_arms(params.with_values({"log_het_study_potency": -6.0}), arms, codes, days)
+    wide = predict_arms(params.with_values({"log_het_study_potency": -0.5}), arms, codes, days)
+    assert wide[0].upper90 - wide[0].lower90 > narrow[0].upper90 - narrow[0].lower90 + 5.0
+    assert (wide[1].lower90, wide[1].upper90) == (narrow[1].lower90, narrow[1].upper90)
+
+
+def test_a_trials_own_duration_moves_its_late_rows_not_its_peak(params) -> None:
+    """The duration shift's loading (log EC50's and log tau's derivatives, in that order) is small at the peak
+    of the response and large once patients return; the potency's is felt at both."""
+    from wearoff.model.arms import STUDY_EFFECTS, Arm, arm_values, study_loadings
+    from wearoff.model.cohort import RESPONSE_DAY
+
+    assert [name for name, _ in STUDY_EFFECTS] == ["log_ec50", "log_tau_ref"]
+    arm = Arm("onabotulinumtoxinA", "glabellar", 20, 90, 100)
+    codes, days = ["inv_ge1", "inv_ge1"], [RESPONSE_DAY / 2, 150.0]
+    values = arm_values(params, [arm, arm], codes, days)
+    loadings = study_loadings(params, [arm, arm], codes, days, values)
+    peak, late = np.abs(loadings)
+    assert late[1] > 0.5 and late[1] > 5 * peak[1]
+    assert peak[0] > 0.1 and late[0] > 0.1

@@ -23,7 +23,16 @@ from scipy.optimize import minimize
 
 from wearoff import __version__
 from wearoff.inference.evidence import EvidenceRow
-from wearoff.inference.likelihood import FitRow, fit_rows, log_prior, predict_rows, row_log_likelihoods
+from wearoff.inference.likelihood import (
+    FitRow,
+    fit_rows,
+    log_prior,
+    node_log_likelihoods,
+    predict_rows,
+    row_loadings,
+    study_index,
+    study_log_likelihood,
+)
 from wearoff.model.arms import (
     DEFAULT_ARM_SIZE,
     SCALE_FLOOR,
@@ -32,6 +41,7 @@ from wearoff.model.arms import (
     predict_arms,
     prediction_jacobian,
     rows_moved_by,
+    study_sds,
 )
 from wearoff.model.endpoints import ENDPOINTS
 from wearoff.model.parameters import Covariance, Parameters, PriorSet, load_priors
@@ -58,6 +68,10 @@ def parameter_reach(name: str, rows: list[FitRow]) -> Reach:
     return rows_moved_by(name, [r.arm for r in rows])
 
 
+Terms = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Row predictions, their loadings on a trial's own potency, and their weighted log-likelihoods at each node."""
+
+
 @dataclass
 class Objective:
     """Negative log posterior over a vector of the fitted parameters."""
@@ -68,42 +82,53 @@ class Objective:
 
     def __post_init__(self) -> None:
         self.weights = np.array([r.weight for r in self.rows])
+        self.studies = study_index(self.rows)
         self.reach = [parameter_reach(n, self.rows) for n in self.names]
 
     def params(self, x: np.ndarray) -> Parameters:
         return Parameters(dict(zip(self.names, map(float, x), strict=True)), self.priors)
 
-    def terms(self, x: np.ndarray, subset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Predictions and weighted log-likelihoods of the rows (of ``subset`` only, if given)."""
+    def terms(self, x: np.ndarray, subset: np.ndarray | None = None) -> Terms:
+        """Predictions, loadings and weighted node log-likelihoods of the rows (of ``subset`` only, if given)."""
         params = self.params(x)
         rows = self.rows if subset is None else [self.rows[i] for i in subset]
         weights = self.weights if subset is None else self.weights[subset]
         predicted = predict_rows(params, rows)
-        return predicted, weights * row_log_likelihoods(params, rows, predicted)
+        loadings = row_loadings(params, rows, predicted)
+        return predicted, loadings, weights[:, None] * node_log_likelihoods(params, rows, predicted, loadings)
 
-    def _value(self, x: np.ndarray, log_likelihood: Callable[[Parameters], float]) -> float:
+    def _value(self, x: np.ndarray, node_terms: Callable[[Parameters], np.ndarray]) -> float:
         params = self.params(x)
         try:
-            value = -(log_likelihood(params) + log_prior(params.values, self.priors))
+            likelihood = study_log_likelihood(params, node_terms(params), self.studies)
+            value = -(likelihood + log_prior(params.values, self.priors))
         except (OverflowError, FloatingPointError, ZeroDivisionError):
             return UNUSABLE  # a line search stepped far outside the plausible region
         return value if math.isfinite(value) else UNUSABLE
 
     def __call__(self, x: np.ndarray) -> float:
-        return self._value(x, lambda _: float(np.sum(self.terms(x)[1])))
+        return self._value(x, lambda _: self.terms(x)[2])
 
-    def moved(self, x: np.ndarray, j: int, base: tuple[np.ndarray, np.ndarray]) -> float:
-        """The objective at ``x`` when only parameter ``j`` differs from the point whose row predictions and terms
-        are ``base``: only the rows the parameter reaches are predicted again (none for a heterogeneity)."""
-        predicted, terms = base
+    def moved(self, x: np.ndarray, j: int, base: Terms) -> float:
+        """The objective at ``x`` when only parameter ``j`` differs from the point whose row terms are ``base``:
+        only the rows the parameter reaches are predicted again (none for a heterogeneity)."""
+        predicted, loadings, terms = base
         reach = self.reach[j]
         if isinstance(reach, str):
-            return self._value(x, lambda p: float(np.sum(self.weights * row_log_likelihoods(p, self.rows, predicted))))
+            return self._value(
+                x, lambda p: self.weights[:, None] * node_log_likelihoods(p, self.rows, predicted, loadings)
+            )
         if reach is None:
             return self(x)
         if reach.size == 0:
-            return self._value(x, lambda _: float(np.sum(terms)))
-        return self._value(x, lambda _: float(np.sum(terms) - np.sum(terms[reach]) + np.sum(self.terms(x, reach)[1])))
+            return self._value(x, lambda _: terms)
+
+        def replaced(_: Parameters) -> np.ndarray:
+            out = terms.copy()
+            out[reach] = self.terms(x, reach)[2]
+            return out
+
+        return self._value(x, replaced)
 
 
 _WORKER_OBJECTIVE: Objective | None = None
@@ -114,7 +139,7 @@ def _init_worker(objective: Objective) -> None:
     _WORKER_OBJECTIVE = objective
 
 
-def _evaluate_moved(task: tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]]) -> float:
+def _evaluate_moved(task: tuple[np.ndarray, int, Terms]) -> float:
     assert _WORKER_OBJECTIVE is not None
     return _WORKER_OBJECTIVE.moved(*task)
 
@@ -127,14 +152,14 @@ def _value_and_gradient(
     none: the same gradient as recomputing every row, in less than half the work (1.1 s against 2.3 s on the shared
     evidence). The steps run on the pool when there is one."""
     try:
-        predicted, terms = objective.terms(x)
+        base = objective.terms(x)
     except (OverflowError, FloatingPointError, ZeroDivisionError):
         return UNUSABLE, np.zeros(len(x))
-    f0 = objective._value(x, lambda _: float(np.sum(terms)))
+    f0 = objective._value(x, lambda _: base[2])
     if f0 >= UNUSABLE:
         return f0, np.zeros(len(x))
     signs = (1.0, -1.0) if central else (1.0,)
-    tasks = [(x + sign * FD_STEP * e, j, (predicted, terms)) for sign in signs for j, e in enumerate(np.eye(len(x)))]
+    tasks = [(x + sign * FD_STEP * e, j, base) for sign in signs for j, e in enumerate(np.eye(len(x)))]
     values = np.asarray(list(pool.map(_evaluate_moved, tasks)) if pool else [objective.moved(*t) for t in tasks])
     if central:
         return f0, (values[: len(x)] - values[len(x) :]) / (2.0 * FD_STEP)
@@ -230,16 +255,31 @@ def row_information(params: Parameters, rows: list[FitRow], predicted: np.ndarra
     return out * np.array([r.weight for r in rows])
 
 
+def study_precision(information: np.ndarray, loadings: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    r"""Precision of one trial's rows on the scale of their uncertainty: the inverse of
+    :math:`V = D^{-1} + L\,\mathrm{diag}(\sigma^2)\,L^\top`, independent rows of information *D* that share the
+    trial's own effects (variances :math:`\sigma^2`) through their loadings *L* (rows, effects)."""
+    covariance = np.diag(1.0 / information) + (loadings * variances[None, :]) @ loadings.T
+    return np.linalg.inv(covariance)
+
+
 def posterior_covariance(params: Parameters, rows: list[FitRow], names: list[str], priors: PriorSet) -> Covariance:
     r"""Laplace approximation of the fitted values' posterior covariance: the inverse of the Gauss-Newton curvature
-    of the negative log posterior, :math:`(J^\top W J + P)^{-1}`, with *J* the predictions' Jacobian
-    (:func:`wearoff.model.arms.prediction_jacobian`), *W* the rows' information (:func:`row_information`) and *P*
-    the prior precisions. The heterogeneities move no prediction: their variance is their prior's."""
+    of the negative log posterior, :math:`\sum_s J_s^\top V_s^{-1} J_s + P`, with :math:`J_s` the Jacobian of
+    trial *s*'s predictions (:func:`wearoff.model.arms.prediction_jacobian`), :math:`V_s^{-1}` their precision
+    (:func:`study_precision`, from the rows' information :func:`row_information`) and *P* the prior precisions.
+    The heterogeneities move no prediction: their variance is their prior's."""
     arms, endpoints, days = [r.arm for r in rows], [r.endpoint for r in rows], [r.day for r in rows]
     predicted = predict_rows(params, rows)
     jac = prediction_jacobian(params, names, arms, endpoints, days, predicted)
-    precision = np.array([1.0 / priors.prior(n).sd ** 2 if priors.prior(n).sd > 0 else 0.0 for n in names])
-    curvature = jac.T @ (row_information(params, rows, predicted)[:, None] * jac) + np.diag(precision)
+    information = row_information(params, rows, predicted)
+    loadings = row_loadings(params, rows, predicted)
+    variances = study_sds(params) ** 2
+    curvature = np.diag([1.0 / priors.prior(n).sd ** 2 if priors.prior(n).sd > 0 else 0.0 for n in names])
+    studies = study_index(rows)
+    for s in range(studies.max(initial=-1) + 1):
+        mine = studies == s
+        curvature += jac[mine].T @ study_precision(information[mine], loadings[mine], variances) @ jac[mine]
     return Covariance(tuple(names), np.linalg.inv(curvature))
 
 
@@ -301,7 +341,10 @@ def provenance(evidence: Path, result: Fit, n_rows: int) -> dict:
         "evidence_file": evidence.name,
         "evidence_sha256": digest,
         "rows_fitted": n_rows,
-        "objective": "weighted binomial logit-normal and log-normal likelihood + normal priors (data/priors.toml)",
+        "objective": (
+            "weighted binomial logit-normal and log-normal likelihood, each trial's own potency and duration"
+            " integrated out, + normal priors (data/priors.toml)"
+        ),
         "negative_log_posterior": round(result.objective, 6),
         "optimiser": f"L-BFGS-B, {result.iterations} iterations, {result.message}",
         "converged": result.converged,

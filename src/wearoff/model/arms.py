@@ -11,6 +11,9 @@ definitions differ between trials) plus sampling with the arm's *n*:
 * day endpoints: :math:`\log d^* \sim N\big(\log d,\ \sigma_{het,d}^2 + \tfrac{\pi}{2}\,s^2/n\big)`, with *s* the
   spread of log days between patients (the asymptotic variance of a sample median).
 
+Both scales add the trial's own potency and duration (:func:`study_loadings`) and the
+uncertainty of the parameters (:func:`prediction_variance`).
+
 Arms whose *n* the source did not give are treated as ``DEFAULT_ARM_SIZE`` patients.
 """
 
@@ -151,11 +154,11 @@ patient in 500, below the resolution of any arm in the evidence. Without it a cu
 would carry 2.3 logits of parameter uncertainty, and its band would open to 100 %."""
 
 
-def _scale(values: np.ndarray, endpoints: list[str]) -> np.ndarray:
-    """Predictions on the scale their uncertainty adds on: logit for percents (within :data:`SCALE_FLOOR` of 0 and
-    1), log for days."""
+def _scale(values: np.ndarray, endpoints: list[str], floor: float = SCALE_FLOOR) -> np.ndarray:
+    """Predictions on the scale their uncertainty adds on: logit for percents (within ``floor`` of 0 and 1), log
+    for days."""
     percent = np.array([ENDPOINTS[e].unit == "percent" for e in endpoints])
-    clipped = np.clip(values / 100.0, SCALE_FLOOR, 1 - SCALE_FLOOR)
+    clipped = np.clip(values / 100.0, floor, 1 - floor)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(percent, logit(clipped), np.log(np.maximum(values, 1e-9)))
 
@@ -196,13 +199,15 @@ def _moved_predictions(
     endpoints: list[str],
     days: list[float | None],
     catalog: Catalog | None,
+    floor: float,
 ) -> np.ndarray:
-    """The predictions of ``rows`` (on the :func:`_scale`) with one parameter set to ``value``."""
+    """The predictions of ``rows`` (on the :func:`_scale` floored at ``floor``) with one parameter set to
+    ``value``."""
     codes = [endpoints[i] for i in rows]
     moved = arm_values(
         params.with_values({name: value}), [arms[i] for i in rows], codes, [days[i] for i in rows], catalog
     )
-    return _scale(moved, codes)
+    return _scale(moved, codes, floor)
 
 
 def prediction_jacobian(
@@ -215,14 +220,16 @@ def prediction_jacobian(
     catalog: Catalog | None = None,
     *,
     spans: np.ndarray | None = None,
+    floor: float = SCALE_FLOOR,
 ) -> np.ndarray:
     """(rows, names) derivatives of the predictions, on the scale their uncertainty adds on (logit of percents,
     log of days); a parameter's column is computed on the rows it moves only.
 
     Without ``spans``, forward differences (the tangent at the parameters). With ``spans``, secants over
     ``value ± span`` of each parameter: where a prediction saturates within a span (a share near 0 or 1), the
-    secant measures how far it really moves, where the tangent would extrapolate its steepest slope."""
-    base = _scale(values, endpoints)
+    secant measures how far it really moves, where the tangent would extrapolate its steepest slope. Shares are
+    taken on a logit floored at ``floor`` (:func:`_scale`)."""
+    base = _scale(values, endpoints, floor)
     out = np.zeros((len(arms), len(names)))
     for j, name in enumerate(names):
         moved = rows_moved_by(name, arms)
@@ -231,13 +238,59 @@ def prediction_jacobian(
             continue
         here = params[name]
         if spans is None:
-            up = _moved_predictions(params, name, here + JACOBIAN_STEP, rows, arms, endpoints, days, catalog)
+            up = _moved_predictions(params, name, here + JACOBIAN_STEP, rows, arms, endpoints, days, catalog, floor)
             out[rows, j] = np.nan_to_num((up - base[rows]) / JACOBIAN_STEP)
         elif spans[j] > 0:
-            up = _moved_predictions(params, name, here + spans[j], rows, arms, endpoints, days, catalog)
-            down = _moved_predictions(params, name, here - spans[j], rows, arms, endpoints, days, catalog)
+            up = _moved_predictions(params, name, here + spans[j], rows, arms, endpoints, days, catalog, floor)
+            down = _moved_predictions(params, name, here - spans[j], rows, arms, endpoints, days, catalog, floor)
             out[rows, j] = np.nan_to_num((up - down) / (2.0 * spans[j]))
     return out
+
+
+STUDY_EFFECTS = (("log_ec50", "log_het_study_potency"), ("log_tau_ref", "log_het_study_duration"))
+"""A trial's own effects: the population parameter each shifts for all the trial's rows, and the heterogeneity
+that is the shift's between-trial sd (it moves no prediction, only how trials spread)."""
+
+
+def study_loadings(
+    params: Parameters,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    values: np.ndarray,
+    catalog: Catalog | None = None,
+) -> np.ndarray:
+    r"""(rows, effects) How far each row moves, on the :func:`_scale` of its uncertainty, per unit of each of its
+    trial's own effects (:data:`STUDY_EFFECTS`): a potency shift *u* (the trial's patients need :math:`e^{u}` times
+    the population's dose for the same peak effect) and a duration shift *v* (its effects last :math:`e^{v}` times
+    as long).
+
+    Trials differ in whom they enrol and how they rate, and all rows of a trial share that difference: a row's
+    value in a trial shifted by :math:`(u, v)` is :math:`\operatorname{link}^{-1}(\operatorname{link}(x) +
+    u\,\ell_u + v\,\ell_v)`, a first-order expansion in the trial's effects. The loadings :math:`\ell` are
+    secants over plus and minus a typical shift (:func:`study_spans`) rather than tangents: a share in a tail
+    (a few patients back at baseline a month after treatment) is far from linear on the logit, and its tangent
+    would carry a typical shift to half the arm. Placebo rows do not move. The spans are fixed, not the fitted
+    sds, so the loadings stay a function of the model's parameters alone."""
+    names = [name for name, _ in STUDY_EFFECTS]
+    spans = study_spans(params)
+    return prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans, floor=PROB_FLOOR)
+
+
+def study_spans(params: Parameters) -> np.ndarray:
+    """Half-widths of the secants of :func:`study_loadings`: each effect's typical shift, the sd its prior centres
+    on (``data/priors.toml``)."""
+    return np.exp([params.priors.prior(sd).mean for _, sd in STUDY_EFFECTS])
+
+
+def study_sds(params: Parameters) -> np.ndarray:
+    """The between-trial sds of the trial's own effects, in the order of :data:`STUDY_EFFECTS`."""
+    return np.exp([params[sd] for _, sd in STUDY_EFFECTS])
+
+
+def study_variance(params: Parameters, loadings: np.ndarray) -> np.ndarray:
+    r"""Variance each row owes to its trial's own effects: :math:`\sum_f \sigma_f^2 \ell_f^2`."""
+    return np.asarray(loadings) ** 2 @ study_sds(params) ** 2
 
 
 @dataclass(frozen=True)
@@ -292,11 +345,14 @@ def predict_arms(
 ) -> list[ArmPrediction]:
     """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals, widened for the
     uncertainty of the fitted parameters and of the area and product terms no evidence fitted
-    (:func:`prediction_variance`)."""
+    (:func:`prediction_variance`) and for the trial's own effects (:func:`study_loadings`): the interval is that of
+    a new trial of the arm's design."""
     if not arms:
         return []
     values = arm_values(params, arms, endpoints, days, catalog)
-    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total
+    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total + study_variance(
+        params, study_loadings(params, arms, endpoints, days, values, catalog)
+    )
     out = []
     for arm, code, value, var in zip(arms, endpoints, values, extra, strict=True):
         lower, upper = arm_interval(params, float(value), code, arm.n, float(var))
