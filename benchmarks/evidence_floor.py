@@ -1,9 +1,9 @@
 """What a model whose population responder rates were exact would score on the shared evidence.
 
 Each percent row's observed value is drawn as a trial would produce it around the shipped model's in-sample
-prediction: the trial's own rate varies on the logit scale with the fitted heterogeneity left between arms and
-with the trial's own potency and duration (their fitted sds times the row's loadings), and its patients are
-binomial with the arm's size. The mean absolute error of such draws is the responder-rate MAE a
+prediction: the trial's own potency and duration are drawn (the model evaluated at the nodes of their fitted
+spread), its rate varies further on the logit scale with the heterogeneity left between arms, and its patients
+are binomial with the arm's size. The mean absolute error of such draws is the responder-rate MAE a
 perfect population model would still show, to be set beside the measured in-sample and held-out MAE.
 
     python benchmarks/evidence_floor.py [--evidence ../shared/evidence/arms.csv] [--draws 20000]
@@ -24,9 +24,8 @@ from wearoff.model.arms import (
     DEFAULT_ARM_SIZE,
     PROB_FLOOR,
     STUDY_EFFECTS,
-    study_loadings,
+    study_node_values,
     study_sds,
-    study_variance,
 )
 from wearoff.model.endpoints import ENDPOINTS
 from wearoff.model.parameters import load_parameters
@@ -42,21 +41,19 @@ def main() -> None:
     predictions = in_sample_predictions(params, read_arms(args.evidence))
     rows = [p for p in predictions if ENDPOINTS[p.row.endpoint].unit == "percent"]
     arms, codes, days = [p.row.arm for p in rows], [p.row.endpoint for p in rows], [p.row.day for p in rows]
-    values = np.array([p.predicted for p in rows])
-    spread = np.sqrt(het**2 + study_variance(params, study_loadings(params, arms, codes, days, values)))
+    node_values, weights = study_node_values(params, arms, codes, days)
     rng = np.random.default_rng(0)
     floor, measured = [], []
-    for p, sd in zip(rows, spread, strict=True):
+    for p, at_nodes in zip(rows, node_values, strict=True):
         n = p.row.arm.n or DEFAULT_ARM_SIZE
-        rate = np.clip(p.predicted / 100.0, PROB_FLOOR, 1.0 - PROB_FLOOR)
-        trial_rates = expit(logit(rate) + sd * rng.standard_normal(args.draws))
+        trial = rng.choice(len(weights), size=args.draws, p=weights / weights.sum())
+        rate = np.clip(at_nodes[trial] / 100.0, PROB_FLOOR, 1.0 - PROB_FLOOR)
+        trial_rates = expit(logit(rate) + het * rng.standard_normal(args.draws))
         observed = 100.0 * rng.binomial(n, trial_rates) / n
         floor.append(np.mean(np.abs(observed - p.predicted)))
         measured.append(abs(p.row.value - p.predicted))
     sds = ", ".join(f"{sd} {value:.3f}" for (_, sd), value in zip(STUDY_EFFECTS, study_sds(params), strict=True))
     print(f"heterogeneity between arms (logit sd): {het:.3f}; trials' own effects: {sds}")
-    low, mid, high = np.min(spread), np.median(spread), np.max(spread)
-    print(f"logit sd of a row between trials: median {mid:.3f}, range {low:.3f}-{high:.3f}")
     print(f"responder rows: {len(floor)}")
     print(f"expected MAE of an exact population model: {np.mean(floor):.1f} points")
     print(f"measured in-sample MAE: {np.mean(measured):.1f} points (ratio {np.mean(measured) / np.mean(floor):.2f})")

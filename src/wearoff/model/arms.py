@@ -23,7 +23,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import bdtr, expit, logit, ndtri
+from scipy.optimize import brentq
+from scipy.special import bdtr, expit, logit, ndtr
 
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import Cohorts, grade_size, population_cohorts, standard_normal_nodes
@@ -100,15 +101,27 @@ def arm_values(
     return predict_values(arm_cohorts(params, unique, catalog).take([position[a] for a in arms]), endpoints, days)
 
 
-def _percent_interval(p: float, n: int, het: float) -> tuple[float, float]:
-    """5 % and 95 % quantiles of 100 k/n when logit p varies between trials and k is binomial."""
+def _percent_interval(p: np.ndarray, weights: np.ndarray, n: int, het: float) -> tuple[float, float]:
+    """5 % and 95 % quantiles of 100 k/n when the trial's rate is one of ``p`` (weights ``weights``: its own
+    effects), its logit varies further by ``het`` and k is binomial."""
     z, w = standard_normal_nodes(N_HETEROGENEITY_NODES)
-    p_star = expit(logit(np.clip(p, PROB_FLOOR, 1 - PROB_FLOOR)) + het * z)
+    p_star = expit(logit(np.clip(p, PROB_FLOOR, 1 - PROB_FLOOR))[:, None] + het * z[None, :]).ravel()
+    mass = (weights[:, None] * w[None, :]).ravel()
     k = np.arange(n + 1)
-    cdf = np.sum(w[:, None] * bdtr(k[None, :], n, p_star[:, None]), axis=0)
+    cdf = np.sum(mass[:, None] * bdtr(k[None, :], n, p_star[:, None]), axis=0)
     lower = k[np.searchsorted(cdf, 0.05)]
     upper = k[min(np.searchsorted(cdf, 0.95), n)]
-    return 100.0 * lower / n, 100.0 * upper / n
+    return 100.0 * float(lower) / n, 100.0 * float(upper) / n
+
+
+def _log_normal_mixture_quantile(log_values: np.ndarray, weights: np.ndarray, sd: float, q: float) -> float:
+    """The *q* quantile of a mixture of log-normals (log medians ``log_values``, weights ``weights``, common sd)."""
+
+    def excess(x: float) -> float:
+        return float(np.sum(weights * ndtr((x - log_values) / sd))) - q
+
+    low, high = log_values.min() - 10.0 * sd, log_values.max() + 10.0 * sd
+    return math.exp(brentq(excess, low, high, xtol=1e-10))
 
 
 def days_log_sd(params: Parameters, endpoint: str, n: int) -> float:
@@ -119,20 +132,29 @@ def days_log_sd(params: Parameters, endpoint: str, n: int) -> float:
 
 
 def arm_interval(
-    params: Parameters, value: float, endpoint: str, n: int | None, extra_var: float = 0.0
+    params: Parameters,
+    values: np.ndarray,
+    weights: np.ndarray,
+    endpoint: str,
+    n: int | None,
+    extra_var: float = 0.0,
 ) -> tuple[float, float]:
-    """90 % interval of the value a trial of *n* patients would observe (see the module docstring);
-    ``extra_var`` adds parameter uncertainty on the logit (percent) or log (days) scale."""
+    """90 % interval of the value a new trial of *n* patients would observe (see the module docstring): its value
+    before heterogeneity and sampling is one of ``values`` with probabilities ``weights`` (the nodes of its own
+    effects, :func:`study_node_values`); ``extra_var`` adds parameter uncertainty on the logit (percent) or log
+    (days) scale."""
     n = n or DEFAULT_ARM_SIZE
-    if not math.isfinite(value):
+    values = np.asarray(values, float)
+    if not np.all(np.isfinite(values)):
         return float("nan"), float("nan")
     if ENDPOINTS[endpoint].unit == "percent":
         het = math.sqrt(math.exp(params["log_het_logit"]) ** 2 + extra_var)
-        lower, upper = _percent_interval(value / 100.0, n, het)
-        return float(min(lower, value)), float(max(upper, value))
+        return _percent_interval(values / 100.0, weights, n, het)
     sd = math.sqrt(days_log_sd(params, endpoint, n) ** 2 + extra_var)
-    q = float(ndtri(0.95))
-    return value * math.exp(-q * sd), value * math.exp(q * sd)
+    log_values = np.log(np.maximum(values, 1e-9))
+    return _log_normal_mixture_quantile(log_values, weights, sd, 0.05), _log_normal_mixture_quantile(
+        log_values, weights, sd, 0.95
+    )
 
 
 def _unfitted_terms(params: Parameters, arm: Arm) -> list[str]:
@@ -288,9 +310,28 @@ def study_sds(params: Parameters) -> np.ndarray:
     return np.exp([params[sd] for _, sd in STUDY_EFFECTS])
 
 
-def study_variance(params: Parameters, loadings: np.ndarray) -> np.ndarray:
-    r"""Variance each row owes to its trial's own effects: :math:`\sum_f \sigma_f^2 \ell_f^2`."""
-    return np.asarray(loadings) ** 2 @ study_sds(params) ** 2
+N_STUDY_INTERVAL_NODES = 5
+"""Gauss-Hermite nodes per trial effect (25 over potency and duration) of an arm's interval."""
+
+
+def study_node_values(
+    params: Parameters,
+    arms: list[Arm],
+    endpoints: list[str],
+    days: list[float | None],
+    catalog: Catalog | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, Q) the rows' values in trials shifted by each node of their own effects (:data:`STUDY_EFFECTS`), and
+    the nodes' (Q,) weights: the model evaluated at every node, not expanded about the population."""
+    z, w = standard_normal_nodes(N_STUDY_INTERVAL_NODES)
+    sds = study_sds(params)
+    grid = np.stack(np.meshgrid(*[z] * len(STUDY_EFFECTS), indexing="ij"), axis=-1).reshape(-1, len(STUDY_EFFECTS))
+    weights = np.prod(np.stack(np.meshgrid(*[w] * len(STUDY_EFFECTS), indexing="ij"), axis=-1), axis=-1).ravel()
+    columns = []
+    for node in grid:
+        shifted = {name: params[name] + sd * zf for (name, _), sd, zf in zip(STUDY_EFFECTS, sds, node, strict=True)}
+        columns.append(arm_values(params.with_values(shifted), arms, endpoints, days, catalog))
+    return np.stack(columns, axis=1), weights
 
 
 @dataclass(frozen=True)
@@ -345,17 +386,17 @@ def predict_arms(
 ) -> list[ArmPrediction]:
     """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals, widened for the
     uncertainty of the fitted parameters and of the area and product terms no evidence fitted
-    (:func:`prediction_variance`) and for the trial's own effects (:func:`study_loadings`): the interval is that of
+    (:func:`prediction_variance`) and for the trial's own effects (:func:`study_node_values`): the interval is that of
     a new trial of the arm's design."""
     if not arms:
         return []
     values = arm_values(params, arms, endpoints, days, catalog)
-    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total + study_variance(
-        params, study_loadings(params, arms, endpoints, days, values, catalog)
-    )
+    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total
+    node_values, weights = study_node_values(params, arms, endpoints, days, catalog)
     out = []
-    for arm, code, value, var in zip(arms, endpoints, values, extra, strict=True):
-        lower, upper = arm_interval(params, float(value), code, arm.n, float(var))
+    for arm, code, value, at_nodes, var in zip(arms, endpoints, values, node_values, extra, strict=True):
+        lower, upper = arm_interval(params, at_nodes, weights, code, arm.n, float(var))
+        lower, upper = min(lower, float(value)), max(upper, float(value))
         if ENDPOINTS[code].whole_days:
             value, lower, upper = reported_day(value), reported_day(lower), reported_day(upper)
         out.append(ArmPrediction(float(value), lower, upper))
