@@ -242,7 +242,7 @@ def test_rows_of_one_trial_share_its_effects(params) -> None:
     from wearoff.inference.likelihood import FitRow, predict_rows
     from wearoff.model.arms import Arm
 
-    arms = [Arm("onabotulinumtoxinA", "glabellar", units, 90, 60) for units in (10, 20)]
+    arms = [Arm("onabotulinumtoxinA", "glabellar", units, 90, 60) for units in (4, 8)]
     base = [FitRow("TRIAL", arm, "inv_none_mild", 30.0, 0.0, 1.0) for arm in arms]
     predicted = predict_rows(params, base)
     assert np.all((predicted > 20) & (predicted < 80))
