@@ -224,11 +224,13 @@ def test_a_share_near_zero_keeps_a_band_near_zero(params) -> None:
 
 
 def test_trials_without_effects_of_their_own_are_sums_of_independent_rows(small_rows, params) -> None:
-    """With no between-trial spread of potency or duration the likelihood is the weighted sum of the rows' own."""
+    """With no between-trial spread of potency, duration or rating the likelihood is the weighted sum of the rows'
+    own."""
     from wearoff.inference.likelihood import predict_rows, row_log_likelihoods
+    from wearoff.model.arms import STUDY_EFFECT_SDS
 
     rows = fit_rows(small_rows)
-    flat = params.with_values({"log_het_study_potency": -30.0, "log_het_study_duration": -30.0})
+    flat = params.with_values(dict.fromkeys(STUDY_EFFECT_SDS, -30.0))
     weights = np.array([r.weight for r in rows])
     independent = float(np.sum(weights * row_log_likelihoods(flat, rows, predict_rows(flat, rows))))
     assert log_likelihood(flat, rows) == pytest.approx(independent, rel=1e-9)
@@ -278,6 +280,22 @@ def test_a_trials_own_potency_widens_active_arms_and_leaves_placebo_alone(params
     wide = predict_arms(params.with_values({"log_het_study_potency": -0.5}), arms, codes, days)
     assert wide[0].upper90 - wide[0].lower90 > narrow[0].upper90 - narrow[0].lower90 + 5.0
     assert (wide[1].lower90, wide[1].upper90) == (narrow[1].lower90, narrow[1].upper90)
+
+
+def test_a_trials_own_rating_moves_rated_shares_placebo_included(params) -> None:
+    """The rating shift moves every share a rater grades on the severity scale by one logit per unit, placebo arms
+    too, and nothing no one grades (a Kaplan-Meier share, a median day); it widens a placebo arm's interval."""
+    from wearoff.model.arms import Arm, arm_values, predict_arms, study_loadings
+
+    active, placebo = Arm("onabotulinumtoxinA", "glabellar", 20, 90, 100), Arm("placebo", "glabellar", 0, 90, 100)
+    arms = [active, placebo, active, active]
+    codes = ["composite_ge2", "inv_none_mild", "km_not_returned", "median_duration_days"]
+    days = [30.0, 30.0, 120.0, None]
+    loadings = study_loadings(params, arms, codes, days, arm_values(params, arms, codes, days))
+    assert loadings[:, -1].tolist() == [1.0, 1.0, 0.0, 0.0]
+    narrow = predict_arms(params.with_values({"log_het_study_rating": -6.0}), [placebo], codes[1:2], days[1:2])[0]
+    wide = predict_arms(params.with_values({"log_het_study_rating": 0.0}), [placebo], codes[1:2], days[1:2])[0]
+    assert wide.upper90 - wide.lower90 > narrow.upper90 - narrow.lower90 + 3.0
 
 
 def test_a_trials_own_duration_moves_its_late_rows_not_its_peak(params) -> None:

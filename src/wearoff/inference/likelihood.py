@@ -37,7 +37,7 @@ from wearoff.inference.evidence import EvidenceRow
 from wearoff.model.arms import (
     DEFAULT_ARM_SIZE,
     PROB_FLOOR,
-    STUDY_EFFECTS,
+    STUDY_EFFECT_SDS,
     Arm,
     arm_values,
     days_log_sd,
@@ -129,10 +129,11 @@ def _log_whole_day_probability(reported: float, upper: np.ndarray, sd: float) ->
 
 def study_nodes(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     r"""(Q, effects) shifts and (Q,) weights of the product Gauss-Hermite quadrature over a trial's own effects,
-    :math:`\sigma_f z_q` (:data:`wearoff.model.arms.STUDY_EFFECTS`)."""
+    :math:`\sigma_f z_q` (:data:`wearoff.model.arms.STUDY_EFFECT_SDS`)."""
     z, w = standard_normal_nodes(N_STUDY_NODES)
-    grid = np.stack(np.meshgrid(*[z] * len(STUDY_EFFECTS), indexing="ij"), axis=-1).reshape(-1, len(STUDY_EFFECTS))
-    weights = np.prod(np.stack(np.meshgrid(*[w] * len(STUDY_EFFECTS), indexing="ij"), axis=-1), axis=-1).ravel()
+    dims = len(STUDY_EFFECT_SDS)
+    grid = np.stack(np.meshgrid(*[z] * dims, indexing="ij"), axis=-1).reshape(-1, dims)
+    weights = np.prod(np.stack(np.meshgrid(*[w] * dims, indexing="ij"), axis=-1), axis=-1).ravel()
     return grid * study_sds(params)[None, :], weights
 
 

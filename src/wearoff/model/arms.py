@@ -11,8 +11,9 @@ definitions differ between trials) plus sampling with the arm's *n*:
 * day endpoints: :math:`\log d^* \sim N\big(\log d,\ \sigma_{het,d}^2 + \tfrac{\pi}{2}\,s^2/n\big)`, with *s* the
   spread of log days between patients (the asymptotic variance of a sample median).
 
-Both scales add the trial's own potency and duration (:func:`study_loadings`) and the
-uncertainty of the parameters (:func:`prediction_variance`).
+Both scales add the trial's own potency and duration (:func:`study_loadings`, evaluated at the nodes of
+:func:`study_node_values`), rated shares the trial's own rating shift (a further logit-normal term, sd
+:math:`\sigma_{rating}`), and the uncertainty of the parameters (:func:`prediction_variance`).
 
 Arms whose *n* the source did not give are treated as ``DEFAULT_ARM_SIZE`` patients.
 """
@@ -270,8 +271,21 @@ def prediction_jacobian(
 
 
 STUDY_EFFECTS = (("log_ec50", "log_het_study_potency"), ("log_tau_ref", "log_het_study_duration"))
-"""A trial's own effects: the population parameter each shifts for all the trial's rows, and the heterogeneity
-that is the shift's between-trial sd (it moves no prediction, only how trials spread)."""
+"""A trial's own effects on the model: the population parameter each shifts for all the trial's rows, and the
+heterogeneity that is the shift's between-trial sd (it moves no prediction, only how trials spread)."""
+
+STUDY_RATING_SD = "log_het_study_rating"
+"""The between-trial sd of a trial's own rating shift: how much more leniently than the population its raters
+grade, a shift of every rated share's logit (the trial's random intercept on the rated scale)."""
+
+STUDY_EFFECT_SDS = (*[sd for _, sd in STUDY_EFFECTS], STUDY_RATING_SD)
+"""The sds of all of a trial's own effects, in the order of the columns of :func:`study_loadings`."""
+
+
+def rating_loadings(endpoints: list[str]) -> np.ndarray:
+    """How far each row's logit moves per unit of its trial's rating shift: 1 for shares a rater grades on the
+    severity scale (placebo arms included: their raters are the trial's), 0 for shares and days no one grades."""
+    return np.array([1.0 if ENDPOINTS[e].rated else 0.0 for e in endpoints])
 
 
 def study_loadings(
@@ -283,35 +297,42 @@ def study_loadings(
     catalog: Catalog | None = None,
 ) -> np.ndarray:
     r"""(rows, effects) How far each row moves, on the :func:`_scale` of its uncertainty, per unit of each of its
-    trial's own effects (:data:`STUDY_EFFECTS`): a potency shift *u* (the trial's patients need :math:`e^{u}` times
-    the population's dose for the same peak effect) and a duration shift *v* (its effects last :math:`e^{v}` times
-    as long).
+    trial's own effects (:data:`STUDY_EFFECT_SDS`): a potency shift *u* (the trial's patients need :math:`e^{u}`
+    times the population's dose for the same peak effect), a duration shift *v* (its effects last :math:`e^{v}`
+    times as long) and a rating shift *r* (its raters grade every rated share :math:`r` logits more leniently).
 
     Trials differ in whom they enrol and how they rate, and all rows of a trial share that difference: a row's
-    value in a trial shifted by :math:`(u, v)` is :math:`\operatorname{link}^{-1}(\operatorname{link}(x) +
-    u\,\ell_u + v\,\ell_v)`, a first-order expansion in the trial's effects. The loadings :math:`\ell` are
-    secants over plus and minus a typical shift (:func:`study_spans`) rather than tangents: a share in a tail
-    (a few patients back at baseline a month after treatment) is far from linear on the logit, and its tangent
-    would carry a typical shift to half the arm. Placebo rows do not move. The spans are fixed, not the fitted
+    value in a trial shifted by :math:`(u, v, r)` is :math:`\operatorname{link}^{-1}(\operatorname{link}(x) +
+    u\,\ell_u + v\,\ell_v + r\,\ell_r)`, a first-order expansion in the potency and duration shifts and exact
+    in the rating shift (:func:`rating_loadings`). The loadings :math:`\ell_u, \ell_v` are secants over plus and
+    minus a typical shift (:func:`study_spans`) rather than tangents: a share in a tail (a few patients back at
+    baseline a month after treatment) is far from linear on the logit, and its tangent would carry a typical
+    shift to half the arm. Placebo rows move with the rating shift only. The spans are fixed, not the fitted
     sds, so the loadings stay a function of the model's parameters alone."""
     names = [name for name, _ in STUDY_EFFECTS]
     spans = study_spans(params)
-    return prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans, floor=PROB_FLOOR)
+    model = prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans, floor=PROB_FLOOR)
+    return np.column_stack([model, rating_loadings(endpoints)])
 
 
 def study_spans(params: Parameters) -> np.ndarray:
-    """Half-widths of the secants of :func:`study_loadings`: each effect's typical shift, the sd its prior centres
-    on (``data/priors.toml``)."""
+    """Half-widths of the secants of :func:`study_loadings`: each model effect's typical shift, the sd its prior
+    centres on (``data/priors.toml``)."""
     return np.exp([params.priors.prior(sd).mean for _, sd in STUDY_EFFECTS])
 
 
 def study_sds(params: Parameters) -> np.ndarray:
-    """The between-trial sds of the trial's own effects, in the order of :data:`STUDY_EFFECTS`."""
-    return np.exp([params[sd] for _, sd in STUDY_EFFECTS])
+    """The between-trial sds of all the trial's own effects, in the order of :data:`STUDY_EFFECT_SDS`."""
+    return np.exp([params[sd] for sd in STUDY_EFFECT_SDS])
 
 
 N_STUDY_INTERVAL_NODES = 5
 """Gauss-Hermite nodes per trial effect (25 over potency and duration) of an arm's interval."""
+
+
+def rating_variance(params: Parameters, endpoints: list[str]) -> np.ndarray:
+    """(rows,) Variance each row's logit owes to its trial's rating shift (:data:`STUDY_RATING_SD`)."""
+    return rating_loadings(endpoints) ** 2 * math.exp(2.0 * params[STUDY_RATING_SD])
 
 
 def study_node_values(
@@ -321,10 +342,11 @@ def study_node_values(
     days: list[float | None],
     catalog: Catalog | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, Q) the rows' values in trials shifted by each node of their own effects (:data:`STUDY_EFFECTS`), and
-    the nodes' (Q,) weights: the model evaluated at every node, not expanded about the population."""
+    """(rows, Q) the rows' values in trials shifted by each node of their own effects on the model
+    (:data:`STUDY_EFFECTS`), and the nodes' (Q,) weights: the model evaluated at every node, not expanded about the
+    population. The rating shift is a logit-normal term of its own (:func:`rating_variance`)."""
     z, w = standard_normal_nodes(N_STUDY_INTERVAL_NODES)
-    sds = study_sds(params)
+    sds = study_sds(params)[: len(STUDY_EFFECTS)]
     grid = np.stack(np.meshgrid(*[z] * len(STUDY_EFFECTS), indexing="ij"), axis=-1).reshape(-1, len(STUDY_EFFECTS))
     weights = np.prod(np.stack(np.meshgrid(*[w] * len(STUDY_EFFECTS), indexing="ij"), axis=-1), axis=-1).ravel()
     columns = []
@@ -386,12 +408,14 @@ def predict_arms(
 ) -> list[ArmPrediction]:
     """Predict arm-level numbers (one arm, endpoint and day a row) with their 90 % intervals, widened for the
     uncertainty of the fitted parameters and of the area and product terms no evidence fitted
-    (:func:`prediction_variance`) and for the trial's own effects (:func:`study_node_values`): the interval is that of
-    a new trial of the arm's design."""
+    (:func:`prediction_variance`) and for the trial's own effects (:func:`study_node_values`,
+    :func:`rating_variance`): the interval is that of a new trial of the arm's design."""
     if not arms:
         return []
     values = arm_values(params, arms, endpoints, days, catalog)
-    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total
+    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total + rating_variance(
+        params, endpoints
+    )
     node_values, weights = study_node_values(params, arms, endpoints, days, catalog)
     out = []
     for arm, code, value, at_nodes, var in zip(arms, endpoints, values, node_values, extra, strict=True):

@@ -34,6 +34,9 @@ class Endpoint:
     whole_days: bool = False
     """Reported in whole days after injection (diaries and visits are daily): ``compute`` gives the continuous day,
     the trial reports the day within which it falls (:func:`reported_day`)."""
+    rated: bool = False
+    """A share of patients graded on a severity scale by a rater: a trial whose raters grade more leniently
+    raises it (its logit moves with the trial's own rating shift, ``wearoff.model.arms.study_loadings``)."""
 
 
 def _per_row(days: np.ndarray) -> np.ndarray:
@@ -53,18 +56,31 @@ def _pct_of_max(c: Cohorts, days: np.ndarray) -> np.ndarray:
 
 _ENDPOINTS = [
     Endpoint(
-        "inv_none_mild", "percent", True, "investigator rates severity 0 or 1", _rated("inv", 0, none_or_mild=True)
+        "inv_none_mild",
+        "percent",
+        True,
+        "investigator rates severity 0 or 1",
+        _rated("inv", 0, none_or_mild=True),
+        rated=True,
     ),
-    Endpoint("subj_none_mild", "percent", True, "patient rates severity 0 or 1", _rated("subj", 0, none_or_mild=True)),
-    Endpoint("inv_ge1", "percent", True, "investigator rates at least 1 grade better", _rated("inv", 1)),
-    Endpoint("subj_ge1", "percent", True, "patient rates at least 1 grade better", _rated("subj", 1)),
-    Endpoint("inv_ge2", "percent", True, "investigator rates at least 2 grades better", _rated("inv", 2)),
+    Endpoint(
+        "subj_none_mild",
+        "percent",
+        True,
+        "patient rates severity 0 or 1",
+        _rated("subj", 0, none_or_mild=True),
+        rated=True,
+    ),
+    Endpoint("inv_ge1", "percent", True, "investigator rates at least 1 grade better", _rated("inv", 1), rated=True),
+    Endpoint("subj_ge1", "percent", True, "patient rates at least 1 grade better", _rated("subj", 1), rated=True),
+    Endpoint("inv_ge2", "percent", True, "investigator rates at least 2 grades better", _rated("inv", 2), rated=True),
     Endpoint(
         "composite_ge2",
         "percent",
         True,
         "investigator and patient both rate at least 2 grades better",
         lambda c, days: 100.0 * c.composite_share(_per_row(days), 2.0)[:, 0],
+        rated=True,
     ),
     Endpoint(
         "km_not_returned",
