@@ -69,7 +69,7 @@ def parameter_reach(name: str, rows: list[FitRow]) -> Reach:
 
 
 Terms = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""Row predictions, their loadings on a trial's own potency, and their weighted log-likelihoods at each node."""
+"""Row predictions, their loadings on their trial's own effects, and their weighted log-likelihoods at each node."""
 
 
 @dataclass
@@ -342,7 +342,7 @@ def provenance(evidence: Path, result: Fit, n_rows: int) -> dict:
         "evidence_sha256": digest,
         "rows_fitted": n_rows,
         "objective": (
-            "weighted binomial logit-normal and log-normal likelihood, each trial's own potency and duration"
+            "weighted binomial logit-normal and log-normal likelihood, each trial's own potency, duration and rating"
             " integrated out, + normal priors (data/priors.toml)"
         ),
         "negative_log_posterior": round(result.objective, 6),

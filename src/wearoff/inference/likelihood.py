@@ -9,14 +9,15 @@ r"""The likelihood of published arms given the population parameters, and the lo
   :math:`P = \Phi\big((\log v - \log\hat v)/s\big) - \Phi\big((\log(v - 1) - \log\hat v)/s\big)`.
 
 * Rows of one trial share the trial's own effects (whom it enrols, how its raters score, how it follows up): a
-  potency shift *u* (its patients need :math:`e^{u}` times the population's dose) and a duration shift *v* (its
-  effects last :math:`e^{v}` times as long), :math:`u \sim N(0, \sigma_{pot}^2)`, :math:`v \sim N(0,
-  \sigma_{dur}^2)`. Each row moves with them on its logit or log scale by its loadings
-  (:func:`wearoff.model.arms.study_loadings`, a first-order expansion), and the trial's rows are integrated
-  jointly by product Gauss-Hermite quadrature (nodes :math:`\zeta_q`, weights :math:`a_q`):
-  :math:`\log L_s = \log \sum_q a_q \prod_{i \in s} P_i(\zeta_q)^{w_i}` with :math:`w_i` the row weights
-  below. The row-level spread :math:`\sigma_{het}` is what remains between arms once their trial's effects are
-  known.
+  potency shift *u* (its patients need :math:`e^{u}` times the population's dose), a duration shift *v* (its
+  effects last :math:`e^{v}` times as long) and a rating shift *r* (its raters grade every rated share *r* logits
+  more leniently), :math:`u \sim N(0, \sigma_{pot}^2)`, :math:`v \sim N(0, \sigma_{dur}^2)`, :math:`r \sim N(0,
+  \sigma_{rat}^2)`. Each row moves with them on its logit or log scale by its loadings
+  (:func:`wearoff.model.arms.study_loadings`, a first-order expansion in *u* and *v*, exact in *r*), and the
+  trial's rows are integrated jointly by product Gauss-Hermite quadrature (nodes :math:`\zeta_q`, weights
+  :math:`a_q`): :math:`\log L_s = \log \sum_q a_q \prod_{i \in s} P_i(\zeta_q)^{w_i}` with :math:`w_i` the row
+  weights below. The row-level spread :math:`\sigma_{het}` is what remains between arms once their trial's
+  effects are known.
 
 Rows are weighted: half weight for numbers read off a graph (``approx``), and rows of one study share their
 patients, so a study with more than ``STUDY_ROW_CAP`` rows counts as that many independent rows (the weights
@@ -52,8 +53,8 @@ STUDY_ROW_CAP = 6
 APPROX_WEIGHT = 0.5
 N_HET_NODES = 20
 N_STUDY_NODES = 7
-"""Gauss-Hermite nodes per trial effect (49 over potency and duration): exact for polynomials of degree 13 in
-the shifts, which reach 3.8 sd."""
+"""Gauss-Hermite nodes per trial effect (343 over potency, duration and rating): exact for polynomials of degree
+13 in the shifts, which reach 3.8 sd."""
 
 
 @dataclass(frozen=True)
