@@ -259,6 +259,18 @@ def test_rows_of_one_trial_share_its_effects(params) -> None:
     assert together_minus_apart((15.0, -15.0)) < -0.1
 
 
+def test_the_product_rule_over_a_trials_effects_integrates_normal_moments() -> None:
+    """The 7 x 7 x 7 rule of a trial's three effects: weights summing to 1, zero means, unit variances, no
+    correlations, and the fourth moment of a normal (3), exact up to degree 13."""
+    from wearoff.model.cohort import product_normal_nodes
+
+    grid, weights = product_normal_nodes(7, 3)
+    assert grid.shape == (343, 3) and weights.sum() == pytest.approx(1.0)
+    assert weights @ grid == pytest.approx(np.zeros(3), abs=1e-12)
+    assert (grid * weights[:, None]).T @ grid == pytest.approx(np.eye(3), abs=1e-12)
+    assert weights @ grid[:, 1] ** 4 == pytest.approx(3.0)
+
+
 def test_study_precision_inverts_the_shared_covariance() -> None:
     from wearoff.inference.calibrate import study_precision
 

@@ -45,7 +45,7 @@ from wearoff.model.arms import (
     study_loadings,
     study_sds,
 )
-from wearoff.model.cohort import standard_normal_nodes
+from wearoff.model.cohort import product_normal_nodes, standard_normal_nodes
 from wearoff.model.endpoints import ENDPOINTS
 from wearoff.model.parameters import Parameters, PriorSet
 
@@ -131,10 +131,7 @@ def _log_whole_day_probability(reported: float, upper: np.ndarray, sd: float) ->
 def study_nodes(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     r"""(Q, effects) shifts and (Q,) weights of the product Gauss-Hermite quadrature over a trial's own effects,
     :math:`\sigma_f z_q` (:data:`wearoff.model.arms.STUDY_EFFECT_SDS`)."""
-    z, w = standard_normal_nodes(N_STUDY_NODES)
-    dims = len(STUDY_EFFECT_SDS)
-    grid = np.stack(np.meshgrid(*[z] * dims, indexing="ij"), axis=-1).reshape(-1, dims)
-    weights = np.prod(np.stack(np.meshgrid(*[w] * dims, indexing="ij"), axis=-1), axis=-1).ravel()
+    grid, weights = product_normal_nodes(N_STUDY_NODES, len(STUDY_EFFECT_SDS))
     return grid * study_sds(params)[None, :], weights
 
 

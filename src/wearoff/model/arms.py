@@ -28,7 +28,13 @@ from scipy.optimize import brentq
 from scipy.special import bdtr, expit, logit, ndtr
 
 from wearoff.catalog import Catalog, load_catalog
-from wearoff.model.cohort import Cohorts, grade_size, population_cohorts, standard_normal_nodes
+from wearoff.model.cohort import (
+    Cohorts,
+    grade_size,
+    population_cohorts,
+    product_normal_nodes,
+    standard_normal_nodes,
+)
 from wearoff.model.endpoints import ENDPOINTS, reported_day
 from wearoff.model.parameters import FAMILIES, REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
 from wearoff.model.treatment import Treatment, covariates_for
@@ -345,10 +351,8 @@ def study_node_values(
     """(rows, Q) the rows' values in trials shifted by each node of their own effects on the model
     (:data:`STUDY_EFFECTS`), and the nodes' (Q,) weights: the model evaluated at every node, not expanded about the
     population. The rating shift is a logit-normal term of its own (:func:`rating_variance`)."""
-    z, w = standard_normal_nodes(N_STUDY_INTERVAL_NODES)
+    grid, weights = product_normal_nodes(N_STUDY_INTERVAL_NODES, len(STUDY_EFFECTS))
     sds = study_sds(params)[: len(STUDY_EFFECTS)]
-    grid = np.stack(np.meshgrid(*[z] * len(STUDY_EFFECTS), indexing="ij"), axis=-1).reshape(-1, len(STUDY_EFFECTS))
-    weights = np.prod(np.stack(np.meshgrid(*[w] * len(STUDY_EFFECTS), indexing="ij"), axis=-1), axis=-1).ravel()
     columns = []
     for node in grid:
         shifted = {name: params[name] + sd * zf for (name, _), sd, zf in zip(STUDY_EFFECTS, sds, node, strict=True)}

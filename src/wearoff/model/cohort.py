@@ -74,6 +74,15 @@ def standard_normal_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()
 
 
+def product_normal_nodes(n: int, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n**dims, dims) nodes and (n**dims,) weights (summing to 1) of the product rule integrating against the
+    standard normal density in ``dims`` dimensions, :func:`standard_normal_nodes` in each."""
+    z, w = standard_normal_nodes(n)
+    grid = np.stack(np.meshgrid(*[z] * dims, indexing="ij"), axis=-1).reshape(-1, dims)
+    weights = np.prod(np.stack(np.meshgrid(*[w] * dims, indexing="ij"), axis=-1), axis=-1).ravel()
+    return grid, weights
+
+
 def mixture_survival(v: np.ndarray, mu: np.ndarray, sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     r"""(A, Q) :math:`S(x) = \sum_{s,j} v_{sj}\,\Phi\big((\mu_{sj} - x)/\sigma_{sj}\big)` for log days *x* (A, Q),
     with mixture weights *v* and log-normal locations and scales (A, S, J)."""
