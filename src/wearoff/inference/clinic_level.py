@@ -21,18 +21,16 @@ log-normal AFT on such intervals gave a time ratio of 1.12 against the model's o
 
 Checked on clinics simulated from the shipped model (300 patients, 2 years): re-booked on a fixed schedule, time
 ratios 0.98-1.02 at a true 1 (seeds 11-14), every 95 % interval covering 1, and 0.60-0.62 at a true 0.6 (seeds
-11-16), an upward lean of up to 2.5 % in five of the six, every interval still covering 0.6; where half the
-patients come back when they see the effect gone (the simulator's default), 1.01-1.05 at a true 1 (seeds 11-14,
-one interval of four missing 1). Figures of the parameters fitted with trials' own effects; the fit before them
-leaned 2-4 % at 0.6. Visits a
-patient books because the effect has gone depend on the wear-off itself, which the likelihood does not model. The
-lean at short durations does not come from the quadrature (11 x 11 patient nodes and 15 treatment nodes give the
-same ratios to 1e-3) but mostly from the untreated grade, read from the records as the highest score before a
-treatment (:func:`wearoff.plan.history.baseline_severity`) and then taken as known: where the effect has gone by
-the re-booking visit, the highest of several noisy scores reads above the true grade, and a return to baseline
-then looks like effect still there (fits given the simulator's own grades lean +1.3 % at 0.6, of which +0.5 %
-comes from the onset, drawn patient by patient and held at its median by the likelihood).
-"""
+11-16), an upward lean of up to 2.5 % in five of the six, every interval still covering 0.6; where half the patients
+come back when they see the effect gone (the simulator's default), 1.01-1.05 at a true 1 (seeds 11-14, one interval
+of four missing 1). Figures of the parameters fitted with trials' own effects; the fit before them leaned 2-4 % at
+0.6. Visits a patient books because the effect has gone depend on the wear-off itself, which the likelihood does not
+model. The lean at short durations does not come from the quadrature (11 x 11 patient nodes and 15 treatment nodes
+give the same ratios to 1e-3) but mostly from the untreated grade, read from the records as the highest score before
+a treatment (:func:`wearoff.plan.history.baseline_severity`) and then taken as known: where the effect has gone by
+the re-booking visit, the highest of several noisy scores reads above the true grade, and a return to baseline then
+looks like effect still there (fits given the simulator's own grades lean +1.3 % at 0.6, of which +0.5 % comes from
+the onset, drawn patient by patient and held at its median by the likelihood)."""
 
 from __future__ import annotations
 
