@@ -295,12 +295,42 @@ class RowPrediction:
 
 @dataclass(frozen=True)
 class StudyRefit:
-    """How the refit without one study ended."""
+    """The refit without one study: how it ended and the parameters it reached (from which the study's rows are
+    predicted held out, so a change to how predictions or their intervals are made is measured without refitting)."""
 
     study: str
     iterations: int
     converged: bool
     message: str
+    parameters: Parameters = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """Plain JSON types (the stored ``validation.json``)."""
+        return {
+            "study": self.study,
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "message": self.message,
+            "parameters": self.parameters.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> StudyRefit:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            doc["study"], doc["iterations"], doc["converged"], doc["message"], Parameters.from_dict(doc["parameters"])
+        )
+
+
+def held_out_predictions(rows: list[EvidenceRow], refits: list[StudyRefit]) -> list[RowPrediction]:
+    """Each refit's predictions of the rows of the study it left out."""
+    usable = [r for r in rows if r.unsupported is None and r.value is not None]
+    out: list[RowPrediction] = []
+    for refit in refits:
+        held = [r for r in usable if r.study == refit.study]
+        preds = predict_arms(refit.parameters, [r.arm for r in held], [r.endpoint for r in held], [r.day for r in held])
+        out += [RowPrediction(r, p.predicted, p.lower90, p.upper90) for r, p in zip(held, preds, strict=True)]
+    return out
 
 
 def leave_one_study_out(
@@ -320,18 +350,14 @@ def leave_one_study_out(
     """
     usable = [r for r in rows if r.unsupported is None and r.value is not None]
     all_studies = list(dict.fromkeys(r.study for r in usable))
-    out: list[RowPrediction] = []
     refits: list[StudyRefit] = []
     for i, study in enumerate(studies or all_studies, start=1):
         if progress:
             progress(f"study {i}/{len(studies or all_studies)}: {study}")
         train = fit_rows([r for r in rows if r.study != study])
-        held = [r for r in usable if r.study == study]
         result = fit(train, full, workers=workers, max_iter=max_iter)
-        refits.append(StudyRefit(study, result.iterations, result.converged, result.message))
-        preds = predict_arms(result.params, [r.arm for r in held], [r.endpoint for r in held], [r.day for r in held])
-        out += [RowPrediction(r, p.predicted, p.lower90, p.upper90) for r, p in zip(held, preds, strict=True)]
-    return out, refits
+        refits.append(StudyRefit(study, result.iterations, result.converged, result.message, result.params))
+    return held_out_predictions(rows, refits), refits
 
 
 def provenance(evidence: Path, result: Fit, n_rows: int) -> dict:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import bdtr, expit, logit, ndtr
+from scipy.special import bdtr, expit, logit, ndtr, ndtri
+from scipy.stats import qmc
 
 from wearoff.catalog import Catalog, load_catalog
 from wearoff.model.cohort import (
@@ -178,7 +179,7 @@ def _unfitted_terms(params: Parameters, arm: Arm) -> list[str]:
 
 
 SCALE_FLOOR = 0.002
-"""Shares nearer 0 or 1 than this count as this on the logit scale of the delta method (:func:`_scale`): one
+"""Shares nearer 0 or 1 than this count as this on the logit scale of the parameters' spread (:func:`_scale`): one
 patient in 500, below the resolution of any arm in the evidence. Without it a curve at 1e-6 that moves to 1e-5
 would carry 2.3 logits of parameter uncertainty, and its band would open to 100 %."""
 
@@ -374,6 +375,29 @@ class PredictionVariance:
         return self.fitted + self.unfitted
 
 
+POSTERIOR_DRAWS = 128
+"""Parameter draws of :func:`prediction_variance`: 64 scrambled Sobol points and their mirror images. Against
+2,000 pseudo-random draws from the shipped posterior, the spread of a share's logit comes out within 8 % in a tail,
+the middle and near the top of a share (64 draws: within 20 %)."""
+
+POSTERIOR_DRAW_SEED = 2
+"""Seed of the Sobol scrambling: fixed, so every run gives the same bands."""
+
+
+def posterior_displacements(covariance: np.ndarray, count: int = POSTERIOR_DRAWS) -> np.ndarray:
+    r"""(count, P) draws of :math:`N(0, \Sigma)`: :math:`z = \Phi^{-1}(u)` for scrambled Sobol points *u* in
+    :math:`[0, 1)^P`, mapped by the square root :math:`V\Lambda^{1/2}` of the eigendecomposition (a covariance
+    that is only semi-definite, a parameter pinned by its prior at zero variance, is allowed), largest
+    eigenvalue first (a Sobol sequence spreads its first coordinates most evenly), in antithetic pairs
+    :math:`\pm z`: the draws' odd moments vanish exactly, as the posterior's do, so the cross term of a
+    prediction's linear and quadratic parts adds nothing to its spread."""
+    eigenvalues, eigenvectors = np.linalg.eigh(np.asarray(covariance, float))
+    root = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None)))[:, ::-1]
+    uniform = qmc.Sobol(root.shape[0], scramble=True, seed=POSTERIOR_DRAW_SEED).random(count // 2)
+    half = ndtri(uniform) @ root.T
+    return np.vstack([half, -half])
+
+
 def prediction_variance(
     params: Parameters,
     arms: list[Arm],
@@ -382,24 +406,58 @@ def prediction_variance(
     values: np.ndarray,
     catalog: Catalog | None = None,
 ) -> PredictionVariance:
-    r"""Variance each prediction owes to the uncertainty of the parameters, by the delta method
-    :math:`g^\top \Sigma g`: for the fitted ones :math:`\Sigma` is the calibration's posterior covariance, for the
-    area and product terms no evidence fitted their prior variances; *g* is the prediction's secant over one sd of
-    each parameter (:func:`prediction_jacobian`)."""
+    r"""Variance each prediction owes to the uncertainty of the parameters, on the scale its uncertainty adds on
+    (:func:`_scale`): the mean square of :math:`\operatorname{link} x(\theta + \delta_i) - \operatorname{link}
+    x(\hat\theta)` over the draws :math:`\delta_i` of :func:`posterior_displacements`. For the fitted parameters
+    :math:`\Sigma` is the calibration's posterior covariance, for the area and product terms no evidence fitted
+    their prior variances.
 
-    def delta(names: list[str], covariance: np.ndarray) -> np.ndarray:
-        if not names:
-            return np.zeros(len(arms))
-        spans = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-        jac = prediction_jacobian(params, names, arms, endpoints, days, values, catalog, spans=spans)
-        return np.einsum("ij,jk,ik->i", jac, covariance, jac)
+    The prediction is carried through the model at each draw rather than along its derivatives: a share deep in
+    a tail (a few patients back at baseline a month after a small dose) is far from linear in the parameters,
+    and a tangent, or a secant over one sd of each parameter in turn, adds up moves that the posterior's
+    correlations do not allow together (at onabotulinumtoxinA 10 U, day 40, the secants gave the logit an sd of
+    2.4 where draws from the posterior give 1.2). The spread is measured about the point prediction, so a
+    posterior skewed away from it widens the band on that side's scale too."""
+
+    def spread(names: list[str], covariance: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(arms))
+        if not names or rows.size == 0:
+            return out
+        sub_arms = [arms[i] for i in rows]
+        sub_codes = [endpoints[i] for i in rows]
+        sub_days = [days[i] for i in rows]
+        base = _scale(np.asarray(values, float)[rows], sub_codes)
+        here = np.array([params[n] for n in names])
+        moved = np.stack(
+            [
+                _scale(
+                    arm_values(
+                        params.with_values(dict(zip(names, here + delta, strict=True))),
+                        sub_arms,
+                        sub_codes,
+                        sub_days,
+                        catalog,
+                    ),
+                    sub_codes,
+                )
+                for delta in posterior_displacements(covariance)
+            ]
+        )
+        with np.errstate(invalid="ignore"):
+            out[rows] = np.nan_to_num(np.nanmean((moved - base) ** 2, axis=0))
+        return out
 
     unfitted = sorted({n for arm in arms for n in _unfitted_terms(params, arm)})
     prior_variance = np.diag([params.priors.prior(n).sd ** 2 for n in unfitted])
+    with_unfitted = np.array([i for i, arm in enumerate(arms) if _unfitted_terms(params, arm)], dtype=int)
     fitted = params.covariance
     return PredictionVariance(
-        fitted=delta(list(fitted.names), fitted.matrix) if fitted is not None else np.zeros(len(arms)),
-        unfitted=delta(unfitted, prior_variance),
+        fitted=(
+            spread(list(fitted.names), fitted.matrix, np.arange(len(arms)))
+            if fitted is not None
+            else np.zeros(len(arms))
+        ),
+        unfitted=spread(unfitted, prior_variance, with_unfitted),
     )
 
 

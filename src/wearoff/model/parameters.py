@@ -156,20 +156,28 @@ class Parameters:
         """A copy carrying the posterior covariance of its fitted values."""
         return replace(self, covariance=covariance)
 
-    def to_json(self) -> str:
-        """Serialise the values, provenance and covariance (the shipped ``parameters.json``)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The values, provenance and covariance as plain JSON types."""
         doc: dict[str, Any] = {"values": self.values, "provenance": self.provenance}
         if self.covariance is not None:
             doc["covariance"] = self.covariance.to_dict()
-        return json.dumps(doc, indent=2, sort_keys=True)
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Parameters:
+        """The inverse of :meth:`to_dict`."""
+        covariance = Covariance.from_dict(doc["covariance"]) if "covariance" in doc else None
+        return cls(
+            {k: float(v) for k, v in doc["values"].items()}, load_priors(), dict(doc.get("provenance", {})), covariance
+        )
+
+    def to_json(self) -> str:
+        """Serialise the values, provenance and covariance (the shipped ``parameters.json``)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Parameters:
-        doc = json.loads(text)
-        covariance = Covariance.from_dict(doc["covariance"]) if "covariance" in doc else None
-        return cls(
-            {k: float(v) for k, v in doc["values"].items()}, load_priors(), doc.get("provenance", {}), covariance
-        )
+        return cls.from_dict(json.loads(text))
 
     @classmethod
     def prior_means(cls) -> Parameters:
