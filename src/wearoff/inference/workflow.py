@@ -161,7 +161,7 @@ def run_calibration(
 
 def validation_run(evidence: Path, *, refit: bool, workers: int, console: Console) -> ValidationRun:
     """The shipped parameters with their cross-validation: the stored run if it was made from this evidence and
-    these parameters; recomputed with ``refit`` (about 20 minutes on two cores); else none, and the report says so."""
+    these parameters; recomputed with ``refit`` (75-100 minutes on two cores); else none, and the report says so."""
     rows = read_arms(evidence)
     params = load_parameters()
     path = shipped_parameters_path().with_name(VALIDATION_FILE)
@@ -171,7 +171,7 @@ def validation_run(evidence: Path, *, refit: bool, workers: int, console: Consol
     elif stored is None:
         console.print(
             "no stored leave-one-study-out run for this evidence and these parameters: the report shows in-sample "
-            "figures only; `wearoff validate --refit` recomputes it (about 20 minutes on two cores)"
+            "figures only; `wearoff validate --refit` recomputes it (75-100 minutes on two cores)"
         )
     held, refits = stored or ([], [])
     return ValidationRun(params, rows, in_sample_predictions(params, rows), held, refits)

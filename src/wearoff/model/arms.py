@@ -375,13 +375,18 @@ class PredictionVariance:
         return self.fitted + self.unfitted
 
 
-POSTERIOR_DRAWS = 128
-"""Parameter draws of :func:`prediction_variance`: 64 scrambled Sobol points and their mirror images. Against
-2,000 pseudo-random draws from the shipped posterior, the spread of a share's logit comes out within 8 % in a tail,
-the middle and near the top of a share (64 draws: within 20 %)."""
+POSTERIOR_DRAWS = 64
+"""Parameter draws of :func:`prediction_variance`: 32 scrambled Sobol points and their mirror images. On the 102
+rows of the shared evidence the spread comes out within 10 % of 2,000 pseudo-random draws' for 93-100 % of the rows
+over three scrambling seeds (128 draws without the control variate: 77-80 %; the secants alone: 73 %), and for the
+deep-tail shares of :func:`prediction_variance`'s docstring within 25 % (the shipped seed: within 6 %)."""
 
-POSTERIOR_DRAW_SEED = 2
+POSTERIOR_DRAW_SEED = 5
 """Seed of the Sobol scrambling: fixed, so every run gives the same bands."""
+
+CONTROL_BETA_MAX = 1.5
+"""Upper bound of the control variate's slope in :func:`prediction_variance` (a slope estimated from a few dozen
+draws may overshoot; the exact one is near 1 for a nearly linear prediction)."""
 
 
 def posterior_displacements(covariance: np.ndarray, count: int = POSTERIOR_DRAWS) -> np.ndarray:
@@ -407,17 +412,27 @@ def prediction_variance(
     catalog: Catalog | None = None,
 ) -> PredictionVariance:
     r"""Variance each prediction owes to the uncertainty of the parameters, on the scale its uncertainty adds on
-    (:func:`_scale`): the mean square of :math:`\operatorname{link} x(\theta + \delta_i) - \operatorname{link}
-    x(\hat\theta)` over the draws :math:`\delta_i` of :func:`posterior_displacements`. For the fitted parameters
-    :math:`\Sigma` is the calibration's posterior covariance, for the area and product terms no evidence fitted
-    their prior variances.
+    (:func:`_scale`): :math:`E_\delta[(\operatorname{link} x(\hat\theta + \delta) - \operatorname{link}
+    x(\hat\theta))^2]` for :math:`\delta \sim N(0, \Sigma)`, about the point prediction (a posterior skewed away
+    from it widens the band). For the fitted parameters :math:`\Sigma` is the calibration's posterior covariance,
+    for the area and product terms no evidence fitted their prior variances.
 
-    The prediction is carried through the model at each draw rather than along its derivatives: a share deep in
-    a tail (a few patients back at baseline a month after a small dose) is far from linear in the parameters,
-    and a tangent, or a secant over one sd of each parameter in turn, adds up moves that the posterior's
-    correlations do not allow together (at onabotulinumtoxinA 10 U, day 40, the secants gave the logit an sd of
-    2.4 where draws from the posterior give 1.2). The spread is measured about the point prediction, so a
-    posterior skewed away from it widens the band on that side's scale too."""
+    The prediction is carried through the model at the draws :math:`\delta_i` of :func:`posterior_displacements`
+    rather than along its derivatives alone: a share deep in a tail (a few patients back at baseline a month after
+    a small dose) is far from linear in the parameters, and secants over one sd of each parameter in turn add up
+    moves that the posterior's correlations do not allow together, or miss moves they do (onabotulinumtoxinA
+    10 U, days 35 and 45: the secants give the logit a spread of 0.67 and 2.50 where 2,000 draws from the
+    posterior give 1.52 and 1.33; ``python benchmarks/parameter_spread.py``). The secants *g*
+    (:func:`prediction_jacobian`) serve as control variate, the mean of :math:`c_i = (g^\top\delta_i)^2` being
+    known exactly, :math:`g^\top\Sigma g`:
+
+    .. math:: \hat v = \bar s - \beta\,(\bar c - g^\top \Sigma g), \qquad
+              s_i = (\operatorname{link} x(\hat\theta + \delta_i) - \operatorname{link} x(\hat\theta))^2,
+
+    with :math:`\beta` the regression slope of *s* on *c* over the draws (clipped to
+    :math:`[0,` :data:`CONTROL_BETA_MAX` :math:`]`): near 1 where the prediction is nearly linear, so the draws
+    measure only what the linear part misses and a few dozen suffice (:data:`POSTERIOR_DRAWS`); near 0 in a tail,
+    where the secants say little and the draws stand alone."""
 
     def spread(names: list[str], covariance: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(arms))
@@ -426,8 +441,12 @@ def prediction_variance(
         sub_arms = [arms[i] for i in rows]
         sub_codes = [endpoints[i] for i in rows]
         sub_days = [days[i] for i in rows]
-        base = _scale(np.asarray(values, float)[rows], sub_codes)
+        sub_values = np.asarray(values, float)[rows]
+        base = _scale(sub_values, sub_codes)
+        spans = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+        secants = prediction_jacobian(params, names, sub_arms, sub_codes, sub_days, sub_values, catalog, spans=spans)
         here = np.array([params[n] for n in names])
+        draws = posterior_displacements(covariance)
         moved = np.stack(
             [
                 _scale(
@@ -440,11 +459,18 @@ def prediction_variance(
                     ),
                     sub_codes,
                 )
-                for delta in posterior_displacements(covariance)
+                for delta in draws
             ]
         )
-        with np.errstate(invalid="ignore"):
-            out[rows] = np.nan_to_num(np.nanmean((moved - base) ** 2, axis=0))
+        squares = np.nan_to_num((moved - base) ** 2)  # (draws, rows)
+        control = (draws @ secants.T) ** 2
+        known = np.einsum("ij,jk,ik->i", secants, covariance, secants)
+        centred_control = control - control.mean(axis=0)
+        beta = np.mean((squares - squares.mean(axis=0)) * centred_control, axis=0) / np.maximum(
+            np.mean(centred_control**2, axis=0), np.finfo(float).tiny
+        )
+        beta = np.clip(beta, 0.0, CONTROL_BETA_MAX)
+        out[rows] = np.maximum(squares.mean(axis=0) - beta * (control.mean(axis=0) - known), 0.0)
         return out
 
     unfitted = sorted({n for arm in arms for n in _unfitted_terms(params, arm)})

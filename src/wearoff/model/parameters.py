@@ -109,13 +109,21 @@ def load_priors() -> PriorSet:
 @dataclass(frozen=True, eq=False)
 class Covariance:
     """Approximate posterior covariance of fitted values (Laplace: the inverse of the negative log posterior's
-    curvature at its maximum), in the order of ``names``. Compared by identity (it holds an array)."""
+    curvature at its maximum), in the order of ``names``. Compared by identity (it holds an array).
+
+    The matrix is held at the six significant figures it is stored with, so a covariance just computed and the
+    same one read back from a file give the same bands to the last digit (the draws of
+    :func:`wearoff.model.arms.posterior_displacements` follow its eigenvectors)."""
 
     names: tuple[str, ...]
     matrix: np.ndarray
 
+    def __post_init__(self) -> None:
+        stored = [[float(f"{v:.6g}") for v in row] for row in np.asarray(self.matrix, float)]
+        object.__setattr__(self, "matrix", np.array(stored, float).reshape(np.shape(self.matrix)))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"names": list(self.names), "matrix": [[float(f"{v:.6g}") for v in row] for row in self.matrix]}
+        return {"names": list(self.names), "matrix": self.matrix.tolist()}
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> Covariance:
