@@ -21,7 +21,14 @@ import numpy as np
 
 from wearoff.inference.evidence import read_arms
 from wearoff.inference.workflow import scored_rows
-from wearoff.model.arms import Arm, _scale, arm_values, prediction_jacobian, prediction_variance
+from wearoff.model.arms import (
+    Arm,
+    arm_values,
+    covariance_root,
+    link_moves,
+    prediction_jacobian,
+    prediction_variance,
+)
 from wearoff.model.parameters import load_parameters
 
 TAIL_ARM = Arm("onabotulinumtoxinA", "glabellar", 10, 100, 20)
@@ -46,7 +53,6 @@ def main() -> None:
     ]
     evidence = np.arange(len(arms)) < len(rows)
     values = arm_values(params, arms, codes, days)
-    base = _scale(values, codes)
     names = list(params.covariance.names)
     matrix = params.covariance.matrix
 
@@ -60,16 +66,13 @@ def main() -> None:
     secant = np.sqrt(np.einsum("ij,jk,ik->i", jac, matrix, jac))
     secant_seconds = time.perf_counter() - started
 
-    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
-    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    here = np.array([params[n] for n in names])
     rng = np.random.default_rng(0)
+    root = covariance_root(matrix)
     started = time.perf_counter()
     squares = np.zeros(len(arms))
-    for delta in rng.standard_normal((args.draws, len(names))) @ root.T:
-        drawn = params.with_values(dict(zip(names, here + delta, strict=True)))
-        moved = _scale(arm_values(drawn, arms, codes, days), codes)
-        squares += np.nan_to_num((moved - base) ** 2)
+    for chunk in np.array_split(np.arange(args.draws), max(1, args.draws // 100)):  # 100 draws in memory at a time
+        draws = rng.standard_normal((chunk.size, len(names))) @ root.T
+        squares += np.sum(np.nan_to_num(link_moves(params, names, draws, arms, codes, days, values) ** 2), axis=0)
     reference = np.sqrt(squares / args.draws)
     reference_seconds = time.perf_counter() - started
     assert np.all(reference > 0), "every row is moved by some parameter"

@@ -252,21 +252,14 @@ def test_a_share_near_zero_keeps_a_band_near_zero(params) -> None:
 def test_parameter_spread_agrees_with_plain_monte_carlo(params, units: int, code: str, day: float) -> None:
     """The quasi-random draws of the band give the spread that 400 pseudo-random draws from the same posterior
     give, about the point prediction, within a fifth: in a tail, in the middle and near the top of a share."""
-    from wearoff.model.arms import Arm, _scale, arm_values, prediction_variance
+    from wearoff.model.arms import Arm, arm_values, covariance_root, link_moves, prediction_variance
 
     arm = Arm("onabotulinumtoxinA", "glabellar", units, 100, 100)
     value = arm_values(params, [arm], [code], [day])
     quasi = float(np.sqrt(prediction_variance(params, [arm], [code], [day], value).fitted[0]))
     names = list(params.covariance.names)
-    eigenvalues, eigenvectors = np.linalg.eigh(params.covariance.matrix)
-    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    here = np.array([params[n] for n in names])
-    draws = np.random.default_rng(7).standard_normal((400, len(names))) @ root.T
-    moved = [
-        _scale(arm_values(params.with_values(dict(zip(names, here + d, strict=True))), [arm], [code], [day]), [code])[0]
-        for d in draws
-    ]
-    plain = float(np.sqrt(np.mean((np.array(moved) - _scale(value, [code])[0]) ** 2)))
+    draws = np.random.default_rng(7).standard_normal((400, len(names))) @ covariance_root(params.covariance.matrix).T
+    plain = float(np.sqrt(np.mean(link_moves(params, names, draws, [arm], [code], [day], value) ** 2)))
     assert quasi == pytest.approx(plain, rel=0.2)
 
 
