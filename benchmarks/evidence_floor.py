@@ -5,7 +5,7 @@ prediction: the trial's own potency and duration are drawn (the model evaluated 
 spread), its rate varies further on the logit scale with the trial's rating shift (rated shares) and the
 heterogeneity left between arms, and its patients are binomial with the arm's size. The mean absolute error of
 such draws is the responder-rate MAE a perfect population model would still show, to be set beside the measured
-in-sample and held-out MAE.
+in-sample and held-out MAE. The spreads are held at their fitted values (the floor of a model that knew them).
 
     python benchmarks/evidence_floor.py [--evidence ../shared/evidence/arms.csv] [--draws 20000]
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def main() -> None:
     predictions = in_sample_predictions(params, read_arms(args.evidence))
     rows = [p for p in predictions if ENDPOINTS[p.row.endpoint].unit == "percent"]
     arms, codes, days = [p.row.arm for p in rows], [p.row.endpoint for p in rows], [p.row.day for p in rows]
-    node_values, weights = study_node_values(params, arms, codes, days)
+    node_values, weights = study_node_values(replace(params, covariance=None), arms, codes, days)
     logit_sds = np.sqrt(het**2 + rating_variance(params, codes))
     rng = np.random.default_rng(0)
     floor, measured = [], []

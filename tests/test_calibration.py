@@ -364,3 +364,62 @@ def test_a_trials_own_duration_moves_its_late_rows_not_its_peak(params) -> None:
     peak, late = np.abs(loadings)
     assert late[1] > 0.5 and late[1] > 5 * peak[1]
     assert peak[0] > 0.1 and late[0] > 0.1
+
+
+def test_the_heterogeneities_curvature_is_the_objectives_own(small_rows, params) -> None:
+    """A heterogeneity moves no prediction: the objective with the rows' predictions held is the objective itself
+    wherever only heterogeneities move, and their curvature block agrees with second differences of the full
+    objective, symmetric and positive definite."""
+    from wearoff.inference.calibrate import HETEROGENEITY_STEP, Objective, heterogeneity_curvature
+
+    rows = fit_rows(small_rows)
+    names = load_priors().fitted_names({r.arm.area for r in rows}, {r.arm.product for r in rows})
+    objective = Objective(rows, names)
+    x = np.array([params[n] for n in names])
+    positions, block = heterogeneity_curvature(objective, x)
+    assert [names[i] for i in positions] == [n for n in names if n.startswith("log_het_")]
+    moved = x.copy()
+    moved[positions] += 0.3
+    assert objective.held(moved, objective.terms(x)) == pytest.approx(objective(moved), rel=1e-12)
+    step = np.zeros_like(x)
+    step[positions[0]] = HETEROGENEITY_STEP
+    second = (objective(x + step) - 2.0 * objective(x) + objective(x - step)) / HETEROGENEITY_STEP**2
+    assert block[0, 0] == pytest.approx(second, rel=1e-6)
+    assert block == pytest.approx(block.T)
+    assert np.all(np.linalg.eigvalsh(block) > 0)
+
+
+def test_the_shipped_covariance_is_what_the_calibration_computes(evidence_path, params) -> None:
+    """The covariance in the parameter file is the Laplace covariance the code computes at the shipped values, and
+    the evidence narrows every heterogeneity's log sd below its prior's sd."""
+    from wearoff.inference.calibrate import posterior_covariance
+    from wearoff.model.arms import heterogeneity_sd
+
+    names = list(params.covariance.names)
+    again = posterior_covariance(params, fit_rows(read_arms(evidence_path)), names, load_priors())
+    assert again.matrix == pytest.approx(params.covariance.matrix, rel=1e-4, abs=1e-12)
+    for name in (n for n in names if n.startswith("log_het_")):
+        assert 0.0 < heterogeneity_sd(params, name).log_sd <= load_priors().prior(name).sd, name
+
+
+def test_an_uncertain_heterogeneity_widens_a_new_trials_interval(params) -> None:
+    """Integrating over the heterogeneities' posterior, rather than fixing them at their fitted values, leaves
+    the predictions where they are and widens the intervals of a new trial's share and median day."""
+    from dataclasses import replace
+
+    from wearoff.model.arms import Arm, predict_arms
+    from wearoff.model.parameters import Covariance
+
+    names = params.covariance.names
+    het = [i for i, n in enumerate(names) if n.startswith("log_het_")]
+    known = params.covariance.matrix.copy()
+    known[het, :] = 0.0
+    known[:, het] = 0.0
+    fixed = replace(params, covariance=Covariance(names, known))
+    arms = [Arm("onabotulinumtoxinA", "glabellar", 20, 90, 200), Arm("abobotulinumtoxinA", "glabellar", 50, 90, 200)]
+    codes, days = ["inv_none_mild", "median_duration_days"], [30.0, None]
+    uncertain, certain = predict_arms(params, arms, codes, days), predict_arms(fixed, arms, codes, days)
+    for a, b in zip(uncertain, certain, strict=True):
+        assert a.predicted == b.predicted
+        assert a.lower90 <= b.lower90 and a.upper90 >= b.upper90
+        assert a.upper90 - a.lower90 > b.upper90 - b.lower90

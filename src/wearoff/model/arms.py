@@ -15,11 +15,19 @@ Both scales add the trial's own potency and duration (:func:`study_loadings`, ev
 :func:`study_node_values`), rated shares the trial's own rating shift (a further logit-normal term, sd
 :math:`\sigma_{rating}`), and the uncertainty of the parameters (:func:`prediction_variance`).
 
+Every between-trial sd enters with its own posterior uncertainty, :math:`\log\sigma \sim N(\hat m, s^2)` from
+the calibration's covariance (:func:`heterogeneity_sd`): a new trial's shift is then a scale mixture of normals,
+heavier-tailed than the fitted sd alone says, integrated by the Gauss rules of :mod:`wearoff.model.quadrature`
+(the prediction interval of a random-effects meta-analysis, Higgins, Thompson & Spiegelhalter, J R Stat Soc A
+2009;172:137-159). On the shared evidence the sds are known to 0.21-0.26 on the log scale, the rating shift's
+to 0.49 (its prior's 0.5: the arms say little about it).
+
 Arms whose *n* the source did not give are treated as ``DEFAULT_ARM_SIZE`` patients.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -33,11 +41,10 @@ from wearoff.model.cohort import (
     Cohorts,
     grade_size,
     population_cohorts,
-    product_normal_nodes,
-    standard_normal_nodes,
 )
 from wearoff.model.endpoints import ENDPOINTS, reported_day
 from wearoff.model.parameters import FAMILIES, REFERENCE_AREA, REFERENCE_PRODUCT, Parameters
+from wearoff.model.quadrature import UncertainSd, sd_mixture, shift_rule
 from wearoff.model.treatment import Treatment, covariates_for
 
 DEFAULT_ARM_SIZE = 50
@@ -109,12 +116,13 @@ def arm_values(
     return predict_values(arm_cohorts(params, unique, catalog).take([position[a] for a in arms]), endpoints, days)
 
 
-def _percent_interval(p: np.ndarray, weights: np.ndarray, n: int, het: float) -> tuple[float, float]:
+def _percent_interval(
+    p: np.ndarray, weights: np.ndarray, n: int, shifts: np.ndarray, shift_weights: np.ndarray
+) -> tuple[float, float]:
     """5 % and 95 % quantiles of 100 k/n when the trial's rate is one of ``p`` (weights ``weights``: its own
-    effects), its logit varies further by ``het`` and k is binomial."""
-    z, w = standard_normal_nodes(N_HETEROGENEITY_NODES)
-    p_star = expit(logit(np.clip(p, PROB_FLOOR, 1 - PROB_FLOOR))[:, None] + het * z[None, :]).ravel()
-    mass = (weights[:, None] * w[None, :]).ravel()
+    effects), its logit moves further by one of ``shifts`` (weights ``shift_weights``) and k is binomial."""
+    p_star = expit(logit(np.clip(p, PROB_FLOOR, 1 - PROB_FLOOR))[:, None] + shifts[None, :]).ravel()
+    mass = (weights[:, None] * shift_weights[None, :]).ravel()
     k = np.arange(n + 1)
     cdf = np.sum(mass[:, None] * bdtr(k[None, :], n, p_star[:, None]), axis=0)
     lower = k[np.searchsorted(cdf, 0.05)]
@@ -122,21 +130,44 @@ def _percent_interval(p: np.ndarray, weights: np.ndarray, n: int, het: float) ->
     return 100.0 * float(lower) / n, 100.0 * float(upper) / n
 
 
-def _log_normal_mixture_quantile(log_values: np.ndarray, weights: np.ndarray, sd: float, q: float) -> float:
-    """The *q* quantile of a mixture of log-normals (log medians ``log_values``, weights ``weights``, common sd)."""
+def _log_normal_mixture_quantile(log_values: np.ndarray, weights: np.ndarray, sds: np.ndarray, q: float) -> float:
+    """The *q* quantile of a mixture of log-normals (log medians ``log_values``, weights ``weights``, sds ``sds``,
+    all of one shape)."""
 
     def excess(x: float) -> float:
-        return float(np.sum(weights * ndtr((x - log_values) / sd))) - q
+        return float(np.sum(weights * ndtr((x - log_values) / sds))) - q
 
-    low, high = log_values.min() - 10.0 * sd, log_values.max() + 10.0 * sd
+    low, high = float(np.min(log_values - 10.0 * sds)), float(np.max(log_values + 10.0 * sds))
     return math.exp(brentq(excess, low, high, xtol=1e-10))
+
+
+def days_heterogeneity(endpoint: str) -> str:
+    """The between-trial heterogeneity of a day endpoint's log: onset days' own, or that of wear-off days."""
+    return "log_het_onset" if "onset" in endpoint else "log_het_days"
+
+
+def days_sampling_variance(params: Parameters, endpoint: str, n: int) -> float:
+    r"""Variance of the log of a median of *n* patients' days: :math:`(\pi/2)\,s^2/n`, *s* the spread of log days
+    between patients (the asymptotic variance of a sample median of normals)."""
+    spread = math.exp(params["log_onset_sd"] if "onset" in endpoint else params["log_sigma_tau"])
+    return (math.pi / 2.0) * spread**2 / n
 
 
 def days_log_sd(params: Parameters, endpoint: str, n: int) -> float:
     """Sd of the log of an arm-level day value: between-trial heterogeneity plus the median's sampling error."""
-    spread = math.exp(params["log_onset_sd"] if "onset" in endpoint else params["log_sigma_tau"])
-    het = math.exp(params["log_het_onset"] if "onset" in endpoint else params["log_het_days"])
-    return math.sqrt(het**2 + (math.pi / 2.0) * spread**2 / n)
+    het = math.exp(params[days_heterogeneity(endpoint)])
+    return math.sqrt(het**2 + days_sampling_variance(params, endpoint, n))
+
+
+def heterogeneity_sd(params: Parameters, name: str, loading: float = 1.0) -> UncertainSd:
+    """A fitted between-trial sd as its log and the posterior sd of that log (0 when the parameters carry no
+    covariance for it): what :mod:`wearoff.model.quadrature` integrates over."""
+    covariance = params.covariance
+    spread = 0.0
+    if covariance is not None and name in covariance.names:
+        i = covariance.names.index(name)
+        spread = math.sqrt(max(float(covariance.matrix[i, i]), 0.0))
+    return UncertainSd(params[name], spread, loading)
 
 
 def arm_interval(
@@ -149,19 +180,28 @@ def arm_interval(
 ) -> tuple[float, float]:
     """90 % interval of the value a new trial of *n* patients would observe (see the module docstring): its value
     before heterogeneity and sampling is one of ``values`` with probabilities ``weights`` (the nodes of its own
-    effects, :func:`study_node_values`); ``extra_var`` adds parameter uncertainty on the logit (percent) or log
-    (days) scale."""
+    potency and duration, :func:`study_node_values`); ``extra_var`` adds parameter uncertainty on the logit
+    (percent) or log (days) scale. The row's heterogeneities (between arms, and a rated share's rating shift)
+    enter with their posterior uncertainty (:func:`heterogeneity_sd`, :mod:`wearoff.model.quadrature`)."""
     n = n or DEFAULT_ARM_SIZE
     values = np.asarray(values, float)
     if not np.all(np.isfinite(values)):
         return float("nan"), float("nan")
     if ENDPOINTS[endpoint].unit == "percent":
-        het = math.sqrt(math.exp(params["log_het_logit"]) ** 2 + extra_var)
-        return _percent_interval(values / 100.0, weights, n, het)
-    sd = math.sqrt(days_log_sd(params, endpoint, n) ** 2 + extra_var)
-    log_values = np.log(np.maximum(values, 1e-9))
-    return _log_normal_mixture_quantile(log_values, weights, sd, 0.05), _log_normal_mixture_quantile(
-        log_values, weights, sd, 0.95
+        terms = [heterogeneity_sd(params, "log_het_logit")]
+        if ENDPOINTS[endpoint].rated:
+            terms.append(heterogeneity_sd(params, STUDY_RATING_SD))
+        shifts, shift_weights = shift_rule(terms, N_HETEROGENEITY_NODES, extra_var)
+        return _percent_interval(values / 100.0, weights, n, shifts, shift_weights)
+    sds, sd_weights = sd_mixture(
+        [heterogeneity_sd(params, days_heterogeneity(endpoint))],
+        days_sampling_variance(params, endpoint, n) + extra_var,
+    )
+    log_values = np.repeat(np.log(np.maximum(values, 1e-9)), sds.size)
+    mixture_weights = np.outer(weights, sd_weights).ravel()
+    mixture_sds = np.tile(sds, values.size)
+    return tuple(  # type: ignore[return-value]
+        _log_normal_mixture_quantile(log_values, mixture_weights, mixture_sds, q) for q in (0.05, 0.95)
     )
 
 
@@ -351,14 +391,17 @@ def study_node_values(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, Q) the rows' values in trials shifted by each node of their own effects on the model
     (:data:`STUDY_EFFECTS`), and the nodes' (Q,) weights: the model evaluated at every node, not expanded about the
-    population. The rating shift is a logit-normal term of its own (:func:`rating_variance`)."""
-    grid, weights = product_normal_nodes(N_STUDY_INTERVAL_NODES, len(STUDY_EFFECTS))
-    sds = study_sds(params)[: len(STUDY_EFFECTS)]
-    columns = []
-    for node in grid:
-        shifted = {name: params[name] + sd * zf for (name, _), sd, zf in zip(STUDY_EFFECTS, sds, node, strict=True)}
+    population. Each effect's nodes are the Gauss rule of its shift with its sd's posterior uncertainty
+    (:func:`heterogeneity_sd`, :func:`wearoff.model.quadrature.shift_rule`); the rating shift is a logit term of
+    its own (:func:`arm_interval`)."""
+    rules = [shift_rule([heterogeneity_sd(params, sd)], N_STUDY_INTERVAL_NODES) for _, sd in STUDY_EFFECTS]
+    names = [name for name, _ in STUDY_EFFECTS]
+    columns, weights = [], []
+    for node in itertools.product(*[range(N_STUDY_INTERVAL_NODES)] * len(rules)):
+        shifted = {name: params[name] + rule[0][j] for name, rule, j in zip(names, rules, node, strict=True)}
         columns.append(arm_values(params.with_values(shifted), arms, endpoints, days, catalog))
-    return np.stack(columns, axis=1), weights
+        weights.append(math.prod(rule[1][j] for rule, j in zip(rules, node, strict=True)))
+    return np.stack(columns, axis=1), np.array(weights)
 
 
 @dataclass(frozen=True)
@@ -377,9 +420,9 @@ class PredictionVariance:
 
 POSTERIOR_DRAWS = 64
 """Parameter draws of :func:`prediction_variance`: 32 scrambled Sobol points and their mirror images. On the 102
-rows of the shared evidence the spread comes out within 10 % of 2,000 pseudo-random draws' for 93-100 % of the rows
-over three scrambling seeds (128 draws without the control variate: 77-80 %; the secants alone: 74 %), and for the
-deep-tail shares of :func:`prediction_variance`'s docstring within 25 % (the shipped seed: within 8 %)."""
+rows of the shared evidence the spread comes out within 10 % of 2,000 pseudo-random draws' for 97-100 % of the rows
+over three scrambling seeds (the secants alone: 75 %), and for the deep-tail shares of
+:func:`prediction_variance`'s docstring within 7 % (the shipped seed: within 5 %)."""
 
 POSTERIOR_DRAW_SEED = 5
 """Seed of the Sobol scrambling: fixed, so every run gives the same bands. Seeds 2, 5 and 7 were measured (the
@@ -454,7 +497,7 @@ def prediction_variance(
     a small dose) is far from linear in the parameters, and secants over one sd of each parameter in turn add up
     moves that the posterior's correlations do not allow together, or miss moves they do (onabotulinumtoxinA
     10 U, days 35 and 45: the secants give the logit a spread of 0.67 and 2.50 where 2,000 draws from the
-    posterior give 1.51 and 1.31; ``python benchmarks/parameter_spread.py``). The secants *g*
+    posterior give 1.50 and 1.31; ``python benchmarks/parameter_spread.py``). The secants *g*
     (:func:`prediction_jacobian`) serve as control variate, the mean of :math:`c_i = (g^\top\delta_i)^2` being
     known exactly, :math:`g^\top\Sigma g`:
 
@@ -464,7 +507,11 @@ def prediction_variance(
     with :math:`\beta` the regression slope of *s* on *c* over the draws (clipped to
     :math:`[0,` :data:`CONTROL_BETA_MAX` :math:`]`): near 1 where the prediction is nearly linear, so the draws
     measure only what the linear part misses and a few dozen suffice (:data:`POSTERIOR_DRAWS`); near 0 in a tail,
-    where the secants say little and the draws stand alone."""
+    where the secants say little and the draws stand alone.
+
+    The between-trial heterogeneities move no prediction and are left out of the draws (their uncertainty widens
+    the trial's own spread instead, :func:`arm_interval`): drawn along with the rest, they took the first Sobol
+    coordinates, the most evenly spread, for directions that move nothing."""
 
     def spread(names: list[str], covariance: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(arms))
@@ -492,15 +539,15 @@ def prediction_variance(
     unfitted = sorted({n for arm in arms for n in _unfitted_terms(params, arm)})
     prior_variance = np.diag([params.priors.prior(n).sd ** 2 for n in unfitted])
     with_unfitted = np.array([i for i, arm in enumerate(arms) if _unfitted_terms(params, arm)], dtype=int)
-    fitted = params.covariance
-    return PredictionVariance(
-        fitted=(
-            spread(list(fitted.names), fitted.matrix, np.arange(len(arms)))
-            if fitted is not None
-            else np.zeros(len(arms))
-        ),
-        unfitted=spread(unfitted, prior_variance, with_unfitted),
-    )
+    fitted = np.zeros(len(arms))
+    if params.covariance is not None:
+        movers = [i for i, name in enumerate(params.covariance.names) if not is_heterogeneity(name)]
+        fitted = spread(
+            [params.covariance.names[i] for i in movers],
+            params.covariance.matrix[np.ix_(movers, movers)],
+            np.arange(len(arms)),
+        )
+    return PredictionVariance(fitted=fitted, unfitted=spread(unfitted, prior_variance, with_unfitted))
 
 
 def predict_arms(
@@ -517,9 +564,7 @@ def predict_arms(
     if not arms:
         return []
     values = arm_values(params, arms, endpoints, days, catalog)
-    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total + rating_variance(
-        params, endpoints
-    )
+    extra = prediction_variance(params, arms, endpoints, days, values, catalog).total
     node_values, weights = study_node_values(params, arms, endpoints, days, catalog)
     out = []
     for arm, code, value, at_nodes, var in zip(arms, endpoints, values, node_values, extra, strict=True):
