@@ -200,9 +200,9 @@ def arm_interval(
     log_values = np.repeat(np.log(np.maximum(values, 1e-9)), sds.size)
     mixture_weights = np.outer(weights, sd_weights).ravel()
     mixture_sds = np.tile(sds, values.size)
-    return tuple(  # type: ignore[return-value]
-        _log_normal_mixture_quantile(log_values, mixture_weights, mixture_sds, q) for q in (0.05, 0.95)
-    )
+    lower = _log_normal_mixture_quantile(log_values, mixture_weights, mixture_sds, 0.05)
+    upper = _log_normal_mixture_quantile(log_values, mixture_weights, mixture_sds, 0.95)
+    return lower, upper
 
 
 def _unfitted_terms(params: Parameters, arm: Arm) -> list[str]:
